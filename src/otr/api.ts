@@ -30,6 +30,12 @@ export const POLICY_ALWAYS: Readonly<Policy> = Object.freeze({
   requireEncryption: true,
 });
 
+/** A TLV carried inside a data message (type 0 padding, 1 disconnected, 2–7 SMP, 8 extra symmetric key). */
+export interface Tlv {
+  type: number;
+  value: Uint8Array;
+}
+
 export type MessageState = 'plaintext' | 'encrypted' | 'finished';
 
 /** 40 upper-case hex digits (SHA-1 of the public key). Display form: formatFingerprint(). */
@@ -95,7 +101,7 @@ export interface SessionHost {
 /** Result of giving the engine one incoming wire line. */
 export type ReceiveResult =
   /** Something for the user to see. `encrypted` is false for plaintext (with any whitespace tag removed). */
-  | { kind: 'message'; text: string; encrypted: boolean; tlvs?: { type: number; value: Uint8Array }[] }
+  | { kind: 'message'; text: string; encrypted: boolean; tlvs?: Tlv[] }
   /** Consumed by the protocol (AKE, SMP, heartbeat, fragment, query, error): nothing to show. */
   | { kind: 'internal' };
 
