@@ -14,7 +14,8 @@ export interface DataMessageFields {
   flags: number;
   senderKeyid: number;
   recipientKeyid: number;
-  nextDh: bigint;
+  /** The sender's next DH public key, as the MPI's bytes (converted to a number only when needed). */
+  nextDh: Uint8Array;
   ctr: Uint8Array; // 8 bytes, top half of the AES counter
   encrypted: Uint8Array;
   mac: Uint8Array;
@@ -35,7 +36,7 @@ export function encodeDataMessage(
 ): string {
   const w = new Writer(256 + f.encrypted.length + f.oldMacKeys.length).short(f.version).byte(MSG_DATA);
   if (f.version === 3) w.int(f.senderTag).int(f.receiverTag);
-  w.byte(f.flags).int(f.senderKeyid).int(f.recipientKeyid).mpi(f.nextDh).raw(f.ctr).data(f.encrypted);
+  w.byte(f.flags).int(f.senderKeyid).int(f.recipientKeyid).data(f.nextDh).raw(f.ctr).data(f.encrypted);
   const authed = w.bytes();
   w.raw(dataMac(macKey, authed)).data(f.oldMacKeys);
   return encodeOtrMessage(w.bytes());
@@ -48,7 +49,7 @@ export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFiel
   const flags = r.byte();
   const senderKeyid = r.int();
   const recipientKeyid = r.int();
-  const nextDh = r.mpi();
+  const nextDh = r.data();
   const ctr = r.raw(8, 'CTR');
   const encrypted = r.data();
   const authenticated = bytes.subarray(0, r.offset);

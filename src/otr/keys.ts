@@ -3,6 +3,7 @@
 // Session keys are derived lazily, only for the (our key, their key) pairs actually used: in ping-pong
 // that is 3 modular exponentiations per message (one new keypair, one key for sending, one for receiving)
 // where libotr does 5.
+import { bigintToBytes, bytesToBigint } from './crypto/bigint.ts';
 import { constantTimeEqual, wipe } from './crypto/constant-time.ts';
 import { deriveSessionKeys, generateKeyPair, isValidPublic, wipeSessionKeys, type DhKeyPair, type SessionKeys } from './dh.ts';
 
@@ -45,9 +46,12 @@ export class KeyManager {
     return this.ourCur;
   }
 
-  /** Our newest public key, sent as "next DH key" in every data message. */
-  get nextDh(): bigint {
-    return this.current().pub;
+  private nextDhBytes: Uint8Array | undefined;
+
+  /** Our newest public key as MPI bytes, sent as "next DH key" in every data message. */
+  get nextDh(): Uint8Array {
+    this.nextDhBytes ??= bigintToBytes(this.current().pub);
+    return this.nextDhBytes;
   }
 
   private pair(ourId: number, theirId: number): Pair {
@@ -82,7 +86,7 @@ export class KeyManager {
   check(
     senderKeyid: number,
     recipientKeyid: number,
-    nextDh: bigint,
+    nextDhBytes: Uint8Array,
     ctr: Uint8Array,
     authenticated: Uint8Array,
     mac: Uint8Array,
@@ -99,7 +103,11 @@ export class KeyManager {
     }
     if (senderKeyid === this.theirKeyid - 1 && this.theirOldY === undefined) return { ok: false, reason: 'unknown key id' };
     if (recipientKeyid === this.ourKeyid && !this.ourCur) return { ok: false, reason: 'key not yet announced' };
-    if (senderKeyid === this.theirKeyid && !isValidPublic(nextDh)) return { ok: false, reason: 'next DH key out of range' };
+    let nextDh = 0n;
+    if (senderKeyid === this.theirKeyid) {
+      nextDh = bytesToBigint(nextDhBytes);
+      if (!isValidPublic(nextDh)) return { ok: false, reason: 'next DH key out of range' };
+    }
     const p = this.pair(recipientKeyid, senderKeyid);
     if (!constantTimeEqual(macFn(p.keys.recvMac, authenticated), mac)) return { ok: false, reason: 'bad MAC' };
     if (compareCounter(ctr, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
@@ -131,6 +139,7 @@ export class KeyManager {
     this.dropPairs((o) => o === gone);
     this.ourOld = this.current();
     this.ourCur = undefined;
+    this.nextDhBytes = undefined;
     this.ourKeyid++;
   }
 

@@ -20,15 +20,13 @@ export function encodeOtrMessage(bytes: Uint8Array): string {
   return '?OTR:' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64') + '.';
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** The bytes of an encoded message, or undefined if `text` is not one (libotr: from "?OTR:" to the first '.'). */
 export function decodeOtrMessage(text: string): Uint8Array | undefined {
   const start = text.indexOf('?OTR:');
   if (start < 0) return undefined;
   const end = text.indexOf('.', start + 5);
   const b64 = text.slice(start + 5, end < 0 ? undefined : end);
-  if (!BASE64.test(b64) || b64.length % 4 === 1) return undefined;
+  // Lenient like libotr's decoder: characters outside the alphabet are skipped.
   const buf = Buffer.from(b64, 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
