@@ -530,8 +530,9 @@ export class OtrSession {
 
     switch (h.type) {
       case MSG_DH_COMMIT: {
-        const masterHash =
-          inst !== this.master && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
+        // Collision with the commit we sent from the master context: only for a peer instance we meet now
+        // (an established instance re-keys by its own AKE state, as libotr's child contexts do).
+        const masterHash = created && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
         return this.akeOutcome(inst, inst.ake.handleCommit(bytes, h, masterHash));
       }
       case MSG_DH_KEY: {
