@@ -301,3 +301,52 @@ test('tick forgets an unanswered v3 commit after 60 s', async () => {
   // A DH-Key arriving now finds nothing to answer.
   assert.equal(a.session.state, 'plaintext');
 });
+
+test('re-keys started from either side, back to back, keep the session and its messages', async () => {
+  const [a, b] = await secure(3);
+  b.session.startAke();
+  pump(a, b);
+  a.session.startAke();
+  pump(a, b);
+  b.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  assert.ok(eventTypes(a).filter((t) => t === 'still_secure').length >= 3);
+  a.session.send('after three re-keys');
+  b.session.send('and back');
+  pump(a, b);
+  assert.ok(texts(b).includes('after three re-keys') && texts(a).includes('and back'));
+});
+
+test('v3 and v2 policies: a v2-only peer gets v2, a v3 message is ignored by a v2-only session', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb, { allowV3: false });
+  a.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.version, 2);
+  const c = makeSide('carol', 'alice', kb, { allowV3: false });
+  const r = c.session.receive('?OTR:AAMDAAABAAAAAQAB.');
+  assert.deepEqual(r, { kind: 'internal' });
+});
+
+test('OTR disabled (no version allowed): text passes through untouched', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka, { allowV2: false, allowV3: false });
+  assert.deepEqual(a.session.send('x'), { kind: 'sent', encrypted: false });
+  assert.equal(a.outbox[0], 'x');
+  assert.deepEqual(a.session.receive('?OTRv23?'), { kind: 'message', text: '?OTRv23?', encrypted: false });
+});
+
+test('data message while not encrypted: unreadable event, no error sent (libotr), IGNORE_UNREADABLE silent', async () => {
+  const [a, b] = await secure(3);
+  a.session.send('lost');
+  const wire = a.outbox.shift()!;
+  b.session.finish();
+  b.outbox.length = 0;
+  b.events.length = 0;
+  b.session.receive(wire);
+  assert.ok(eventTypes(b).includes('unreadable'));
+  assert.equal(b.outbox.length, 0);
+});
