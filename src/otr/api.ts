@@ -91,7 +91,9 @@ export type OtrEvent =
   | { type: 'queued_sent'; count: number }
   | { type: 'queued_dropped'; count: number; reason: 'fingerprint_mismatch' | 'finished' }
   | { type: 'no_private_key' }
-  | { type: 'heartbeat_sent' };
+  | { type: 'heartbeat_sent' }
+  /** TLV 8: the peer uses the current extra symmetric key for `use` (libotr's received_symkey). */
+  | { type: 'received_symkey'; use: number; useData: Uint8Array; key: Uint8Array };
 
 /** What the application provides to a session. */
 export interface SessionHost {
