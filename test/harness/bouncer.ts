@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { Config, NetworkConfig, UserConfig } from '../../src/config/types.ts';
 import { configToYaml } from '../../src/config/serialize.ts';
+import { loadConfigFile } from '../../src/config/load.ts';
+import { ConfigStore } from '../../src/config/store.ts';
 import { freePort, waitForPort, LOOPBACK } from './net.ts';
 import { makeSelfSignedCert, type CertFiles } from './tls.ts';
 import { IrcClient, type ConnectOptions, type RegisterOptions } from './irc-client.ts';
@@ -20,7 +22,10 @@ export interface RunningBouncer {
   stop(): Promise<void>;
   listenPorts(): number[];
 }
-export type StartBouncer = (config: Config, opts: { logger: pino.Logger; configStore?: unknown }) => Promise<RunningBouncer>;
+export type StartBouncer = (
+  config: Config,
+  opts: { logger: pino.Logger; configStore?: ConfigStore } & Record<string, unknown>,
+) => Promise<RunningBouncer>;
 
 /** A network entry pointing at a test ngircd; everything not given gets a test-friendly default. */
 export function networkFor(irc: Ngircd, over: Partial<NetworkConfig> & { name?: string } = {}): NetworkConfig {
@@ -57,10 +62,14 @@ export interface TestBouncerOptions {
   logLevel?: Config['logLevel'];
   /** Last word on the generated Config before start. */
   tweak?: (c: Config) => void;
-  /** Also written as YAML to `<dir>/otrbnc.yml` (default true), the file a ConfigStore would rewrite. */
-  writeConfigFile?: boolean;
-  /** Passed to startBouncer as opts.configStore. */
-  configStore?: (config: Config) => unknown | Promise<unknown>;
+  /**
+   * Default true: the generated Config is written as YAML to `<dir>/otrbnc.yml`, loaded back through
+   * the real loader and handed over with a ConfigStore on that file (so *status changes land there).
+   * false: the Config object is passed as it is, without a store.
+   */
+  configFile?: boolean;
+  /** More options for startBouncer (the core's BouncerOptions: timings, moduleDirs, …). */
+  options?: Record<string, unknown>;
 }
 
 export interface TestBouncer {
@@ -74,6 +83,7 @@ export interface TestBouncer {
   readonly dataDir: string;
   readonly configFile: string | undefined;
   readonly running: RunningBouncer;
+  readonly store: ConfigStore | undefined;
   /** Everything the bouncer logged (pino records). */
   readonly logs: LogRecord[];
   waitForLog(pred: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
@@ -141,6 +151,7 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
   let running: RunningBouncer | undefined;
   let config: Config | undefined;
   let configFile: string | undefined;
+  let store: ConfigStore | undefined;
   let lastError: unknown;
   // The free port may be taken between the probe and the bouncer's bind: retry on a fresh one.
   for (let attempt = 0; attempt < 3 && running === undefined; attempt++) {
@@ -149,14 +160,15 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
     config.logLevel = opts.logLevel ?? 'info';
     if (cert) config.listen.push({ host: LOOPBACK, port: await freePort(), tls: true, cert: cert.certFile, key: cert.keyFile });
     opts.tweak?.(config);
-    if (opts.writeConfigFile ?? true) {
-      configFile = join(dir, 'otrbnc.yml');
-      writeFileSync(configFile, configToYaml(config), { mode: 0o600 });
-      config.file = configFile;
-    }
     try {
-      const store = opts.configStore ? await opts.configStore(config) : undefined;
-      running = await startBouncer(config, { logger, configStore: store });
+      if (opts.configFile ?? true) {
+        configFile = join(dir, 'otrbnc.yml');
+        writeFileSync(configFile, configToYaml(config), { mode: 0o600 });
+        const loaded = loadConfigFile(configFile);
+        config = loaded.config;
+        store = ConfigStore.forFile(configFile, loaded.doc, loaded.text);
+      }
+      running = await startBouncer(config, { ...opts.options, logger, configStore: store });
     } catch (e) {
       lastError = e;
       if (!/EADDRINUSE/.test(String((e as Error)?.message ?? e))) break;
@@ -182,6 +194,7 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
     dataDir: cfg.dataDir,
     configFile,
     running: rb,
+    store,
     logs: records,
     waitForLog(pred, timeoutMs = 5000) {
       return new Promise((resolveLog, reject) => {
