@@ -57,8 +57,13 @@ export interface KnownFingerprint {
 export type SmpEvent =
   | { type: 'smp_asked'; question?: string }
   | { type: 'smp_progress'; step: 'replied' | 'responded' }
-  | { type: 'smp_success'; fingerprint: FingerprintHex }
-  | { type: 'smp_failure' }
+  /**
+   * `fingerprint` is the peer's (smp.ts leaves it '' and the session fills it in). `updatesTrust` says
+   * whether libotr would record the outcome as trust ("smp" on success, "" on failure): always for the
+   * initiator, and for the responder only when no question was asked.
+   */
+  | { type: 'smp_success'; fingerprint: FingerprintHex; updatesTrust?: boolean }
+  | { type: 'smp_failure'; updatesTrust?: boolean }
   | { type: 'smp_cheated' }
   | { type: 'smp_aborted'; byPeer: boolean }
   | { type: 'smp_error'; reason: string };
