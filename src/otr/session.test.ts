@@ -350,3 +350,67 @@ test('data message while not encrypted: unreadable event, no error sent (libotr)
   assert.ok(eventTypes(b).includes('unreadable'));
   assert.equal(b.outbox.length, 0);
 });
+
+function smpResult(s: Side): string | undefined {
+  return s.events.map((e) => e.type).find((t) => t === 'smp_success' || t === 'smp_failure' || t === 'smp_cheated');
+}
+
+test('SMP with a question and the right secret: both succeed, the asker trusts', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('our secret', 'where did we meet?');
+  assert.equal(a.session.smpInProgress, true);
+  pump(a, b);
+  assert.deepEqual(b.session.smpPending, { question: 'where did we meet?' });
+  b.session.smpRespond('our secret');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_success');
+  assert.equal(smpResult(b), 'smp_success');
+  assert.equal(a.account.trustOf('bob', b.account.fingerprint!), 'smp');
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), '');
+  const ev = a.events.find((e) => e.type === 'smp_success');
+  assert.ok(ev && ev.type === 'smp_success' && ev.fingerprint === b.account.fingerprint);
+  assert.equal(a.session.smpInProgress, false);
+});
+
+test('SMP without a question: both sides trust on success; a wrong secret fails on both', async () => {
+  const [a, b] = await secure(2);
+  a.session.smpStart('same');
+  pump(a, b);
+  assert.deepEqual(b.session.smpPending, {});
+  b.session.smpRespond('same');
+  pump(a, b);
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), 'smp');
+  a.events.length = b.events.length = 0;
+  b.session.smpStart('one');
+  pump(a, b);
+  a.session.smpRespond('two');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_failure');
+  assert.equal(smpResult(b), 'smp_failure');
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), '');
+});
+
+test('SMP aborted by either side reaches the other; a restart while in progress works', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('x');
+  pump(a, b);
+  b.session.smpAbort();
+  pump(a, b);
+  assert.ok(a.events.some((e) => e.type === 'smp_aborted' && e.byPeer));
+  assert.equal(a.session.smpInProgress, false);
+  a.session.smpStart('y');
+  pump(a, b);
+  a.session.smpStart('z'); // restart
+  pump(a, b);
+  b.session.smpRespond('z');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_success');
+});
+
+test('SMP refused outside an encrypted session', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  a.session.smpStart('x');
+  assert.ok(a.events.some((e) => e.type === 'smp_error'));
+  assert.equal(a.outbox.length, 0);
+});

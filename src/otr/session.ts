@@ -40,8 +40,12 @@ import {
   type Header,
 } from './message.ts';
 import { otrEnabled, versionAllowed } from './policy.ts';
-import { createSmp, type SmpEngine } from './smp-glue.ts';
-import { TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, decodePlaintext, encodePlaintext } from './tlv.ts';
+import { Smp } from './smp.ts';
+import {
+  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodePlaintext,
+} from './tlv.ts';
+
+const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
 export const ERROR_UNREADABLE = 'You transmitted an unreadable encrypted message.';
@@ -59,9 +63,8 @@ class Instance {
   fingerprint: FingerprintHex | undefined;
   fpBytes: Uint8Array | undefined;
   ssid: Uint8Array | undefined;
-  smp: SmpEngine | undefined;
+  smp: Smp | undefined;
   smpQuestion: string | undefined;
-  smpReceivedQuestion = false;
   lastSent = 0;
   lastRecv = 0;
   commitSent = 0;
@@ -314,13 +317,7 @@ export class OtrSession {
       this.emit({ type: 'smp_error', reason: 'no private key' });
       return undefined;
     }
-    if (!b.smp) {
-      if (!createSmp) {
-        this.emit({ type: 'smp_error', reason: 'SMP is not available' });
-        return undefined;
-      }
-      b.smp = createSmp();
-    }
+    b.smp ??= new Smp();
     return b;
   }
 
@@ -331,7 +328,10 @@ export class OtrSession {
   smpStart(secret: string, question?: string): void {
     const b = this.smpTarget();
     if (!b) return;
-    b.smpReceivedQuestion = false;
+    if (b.smp!.inProgress) {
+      // Restart: the peer drops its half first (the abort goes in a message of its own).
+      this.sendData(b, '', [b.smp!.abort()], FLAG_IGNORE_UNREADABLE);
+    }
     const tlv = b.smp!.start(new TextEncoder().encode(secret), this.ourFpBytes(), b.fpBytes!, b.ssid!, question);
     this.sendData(b, '', [tlv], FLAG_IGNORE_UNREADABLE);
   }
@@ -358,11 +358,7 @@ export class OtrSession {
   }
 
   private handleSmpTlv(inst: Instance, tlv: Tlv): void {
-    if (!inst.smp) {
-      if (!createSmp) return;
-      inst.smp = createSmp();
-    }
-    if (tlv.type === TLV_SMP1Q || tlv.type === TLV_SMP1) inst.smpReceivedQuestion = tlv.type === TLV_SMP1Q;
+    inst.smp ??= new Smp();
     const { reply, events } = inst.smp.handle(tlv);
     if (reply) this.sendData(inst, '', [reply], FLAG_IGNORE_UNREADABLE);
     for (const e of events) this.smpEvent(inst, e);
@@ -375,12 +371,13 @@ export class OtrSession {
         inst.smpQuestion = e.question;
         break;
       case 'smp_success':
-        // libotr: the side that answered a question does not learn anything it can trust.
-        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, 'smp');
-        this.emit({ type: 'smp_success', fingerprint: fp });
+        // libotr records trust "smp" (or "" on failure) on the initiator, and on the responder only
+        // when no question was asked.
+        if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, 'smp');
+        this.emit({ ...e, fingerprint: fp });
         return;
       case 'smp_failure':
-        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, '');
+        if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, '');
         break;
       case 'smp_aborted':
       case 'smp_cheated':
@@ -595,7 +592,6 @@ export class OtrSession {
     inst.ssid = r.ssid;
     this.ssidHalf.set(inst, r.ssidHalf);
     inst.state = 'encrypted';
-    inst.smpReceivedQuestion = false;
     this.lastFingerprint = fp;
     if (oldState === 'encrypted' && oldFp === fp) {
       this.emit({ type: 'still_secure', fingerprint: fp, trusted, restartedByUs: r.weCommitted });
@@ -660,14 +656,17 @@ export class OtrSession {
     wipe(plain);
     const now = this.account.now();
 
-    let finished = false;
-    for (const t of tlvs) {
-      if (t.type === TLV_DISCONNECTED) finished = true;
-      else if (t.type === TLV_EXTRA_SYMKEY && t.value.length >= 4) {
-        const use = new DataView(t.value.buffer, t.value.byteOffset, 4).getUint32(0);
-        this.emit({ type: 'received_symkey', use, useData: t.value.slice(4), key: check.extraKey });
-      } else if (t.type >= TLV_SMP1 && t.type <= TLV_SMP1Q && !finished) {
-        this.handleSmpTlv(inst, t);
+    const finished = tlvs.some((t) => t.type === TLV_DISCONNECTED);
+    const symkey = tlvs.find((t) => t.type === TLV_EXTRA_SYMKEY);
+    if (symkey && symkey.value.length >= 4) {
+      const use = new DataView(symkey.value.buffer, symkey.value.byteOffset, 4).getUint32(0);
+      this.emit({ type: 'received_symkey', use, useData: symkey.value.slice(4), key: check.extraKey });
+    }
+    if (!finished) {
+      // libotr looks at the first SMP TLV of each type in this order (an abort last).
+      for (const type of SMP_TLV_ORDER) {
+        const t = tlvs.find((x) => x.type === type);
+        if (t) this.handleSmpTlv(inst, t);
       }
     }
     if (finished) {
