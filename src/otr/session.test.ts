@@ -414,3 +414,18 @@ test('SMP refused outside an encrypted session', async () => {
   assert.ok(a.events.some((e) => e.type === 'smp_error'));
   assert.equal(a.outbox.length, 0);
 });
+
+test('no private key yet: the AKE waits and resumes when the key is set', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', undefined);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  assert.ok(eventTypes(a).includes('no_private_key'));
+  pump(a, b);
+  assert.equal(a.session.state, 'plaintext');
+  a.account.privateKey = ka;
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  assert.equal(b.session.activeFingerprint, a.account.fingerprint);
+});

@@ -106,6 +106,8 @@ export class OtrSession {
   /** The fingerprint of the last peer we were secure with in this session. */
   private lastFingerprint: FingerprintHex | undefined;
   private disposed = false;
+  /** An AKE message that needed our private key before we had one. */
+  private waitingForKey: string | undefined;
 
   constructor(
     private readonly account: OtrAccount,
@@ -227,6 +229,7 @@ export class OtrSession {
   }
 
   private sendQuery(): void {
+    if (!this.account.privateKey) this.emit({ type: 'no_private_key' });
     this.offer = 'sent';
     this.host.inject(this.account.queryMessage());
   }
@@ -473,6 +476,7 @@ export class OtrSession {
 
   /** We send a DH-Commit from the master context (receiver tag 0), as libotr on a query or tag. */
   private startCommit(version: OtrVersion): void {
+    if (!this.account.privateKey) this.emit({ type: 'no_private_key' });
     const wire = this.master.ake.start(version);
     this.master.commitSent = this.account.now();
     this.injectOtr(this.master, wire, version);
@@ -532,15 +536,16 @@ export class OtrSession {
         const masterHash = created && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
         return this.akeOutcome(inst, inst.ake.handleCommit(bytes, h, masterHash));
       }
-      case MSG_DH_KEY: {
-        const key = this.account.privateKey;
-        if (!key) this.emit({ type: 'no_private_key' });
-        return this.akeOutcome(inst, inst.ake.handleKey(bytes, h, key));
-      }
+      case MSG_DH_KEY:
       case MSG_REVEAL_SIG: {
         const key = this.account.privateKey;
-        if (!key) this.emit({ type: 'no_private_key' });
-        return this.akeOutcome(inst, inst.ake.handleRevealSig(bytes, h, key));
+        if (!key) {
+          // Kept until the application sets a key (libotr would call create_privkey here, synchronously).
+          this.waitingForKey = wire;
+          this.emit({ type: 'no_private_key' });
+          return { kind: 'internal' };
+        }
+        return this.akeOutcome(inst, h.type === MSG_DH_KEY ? inst.ake.handleKey(bytes, h, key) : inst.ake.handleRevealSig(bytes, h, key));
       }
       case MSG_SIGNATURE:
         return this.akeOutcome(inst, inst.ake.handleSignature(bytes, h));
@@ -681,6 +686,13 @@ export class OtrSession {
     return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
   }
 
+  /** Called by the account when its private key is set: resumes an AKE that was waiting for it. */
+  privateKeyChanged(): void {
+    const w = this.waitingForKey;
+    this.waitingForKey = undefined;
+    if (w && this.account.privateKey && !this.disposed) this.receive(w);
+  }
+
   // ---- time and teardown ---------------------------------------------------------------------
 
   /** Called by the application on a timer: forgets an unanswered v3 DH-Commit after libotr's 60 s. */
@@ -700,6 +712,8 @@ export class OtrSession {
     for (const r of this.reassemblers.values()) r.clear();
     this.reassemblers.clear();
     this.queue = [];
+    this.waitingForKey = undefined;
     this.disposed = true;
+    this.account.forgetSession(this);
   }
 }

@@ -98,28 +98,55 @@ async function bringTo(target: Target, keys: DsaPrivateKey[], v3: boolean): Prom
   return [a, b];
 }
 
+type Recipe =
+  | { src: 'pool'; index: number; kind: number; pos: number; val: number }
+  | { src: 'line'; line: string };
+
+/** Lines the real peer `a` sends in this run (not delivered): data, fragments, SMP, all valid for b's keys. */
+function freshLines(a: Side, sent: Set<string>, run: number): string[] {
+  if (a.session.state !== 'encrypted') return [];
+  const start = a.outbox.length;
+  for (let i = 0; i < 2; i++) {
+    const t = `fresh ${run} ${i}`;
+    sent.add(t);
+    a.session.send(t);
+  }
+  a.maxSize = 150;
+  const big = `big ${run} `.repeat(40);
+  sent.add(big);
+  a.session.send(big);
+  a.maxSize = 0;
+  a.session.smpStart('secret', 'question?');
+  a.session.extraSymmetricKey(1);
+  return a.outbox.splice(start).flatMap((w) => w.split('\n'));
+}
+
 export async function runSessionFuzz(numRuns: number, seed?: number): Promise<void> {
   const keys = await testKeys();
   const corpus = await recordCorpus(keys);
-  const lineArb = fc.oneof(
-    { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...corpus.lines), fc.nat(6), fc.nat(100_000), fc.nat(1_000_000)).map(([l, k, p, v]) => mutate(l, k, p, v)) },
-    { weight: 1, arbitrary: fc.string({ maxLength: 80 }) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => `?OTR:${Buffer.from(b).toString('base64')}.`) },
-    { weight: 1, arbitrary: fc.tuple(fc.nat(3), fc.nat(3), fc.string({ maxLength: 30 })).map(([k, n, s]) => `?OTR|00000123|00000456,0000${k},0000${n},${s},`) },
-    { weight: 1, arbitrary: fc.constantFrom('?OTRv23?', '?OTRv2?', '?OTR?', '?OTR Error: x', 'hi \t  \t\t\t\t \t \t \t    \t\t  \t\t') },
+  const recipe: fc.Arbitrary<Recipe> = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ src: fc.constant('pool' as const), index: fc.nat(10_000), kind: fc.nat(6), pos: fc.nat(100_000), val: fc.nat(1_000_000) }) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 80 }).map((line) => ({ src: 'line' as const, line })) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => ({ src: 'line' as const, line: `?OTR:${Buffer.from(b).toString('base64')}.` })) },
+    { weight: 1, arbitrary: fc.tuple(fc.nat(3), fc.nat(3), fc.string({ maxLength: 30 })).map(([k, n, x]) => ({ src: 'line' as const, line: `?OTR|00000123|00000456,0000${k},0000${n},${x},` })) },
+    { weight: 1, arbitrary: fc.constantFrom('?OTRv23?', '?OTRv2?', '?OTR?', '?OTR Error: x', 'hi \t  \t\t\t\t \t \t \t    \t\t  \t\t').map((line) => ({ src: 'line' as const, line })) },
   );
+  let run = 0;
   await fc.assert(
     fc.asyncProperty(
       fc.constantFrom<Target>('plaintext', 'mid_ake', 'encrypted', 'finished'),
       fc.boolean(),
-      fc.array(lineArb, { minLength: 1, maxLength: 12 }),
-      async (target, v3, inputs) => {
+      fc.array(recipe, { minLength: 1, maxLength: 12 }),
+      async (target, v3, recipes) => {
         const [a, b] = await bringTo(target, keys, v3);
+        const sent = new Set(corpus.sent);
+        const pool = [...freshLines(a, sent, run++), ...corpus.lines];
         const before = { state: b.session.state, fp: b.session.activeFingerprint };
-        for (const line of inputs) {
-          const r = b.session.receive(line); // must not throw
-          if (r.kind === 'message' && r.encrypted && !corpus.sent.has(r.text)) {
-            throw new Error(`unauthenticated text returned as encrypted: ${JSON.stringify(r.text).slice(0, 80)}`);
+        for (const r of recipes) {
+          const line = r.src === 'line' ? r.line : mutate(pool[r.index % pool.length]!, r.kind, r.pos, r.val);
+          const res = b.session.receive(line); // must not throw
+          if (res.kind === 'message' && res.encrypted && !sent.has(res.text)) {
+            throw new Error(`unauthenticated text returned as encrypted: ${JSON.stringify(res.text).slice(0, 80)}`);
           }
           const st = b.session.state;
           if (!['plaintext', 'encrypted', 'finished'].includes(st)) throw new Error(`bad state ${st}`);
@@ -136,8 +163,8 @@ export async function runSessionFuzz(numRuns: number, seed?: number): Promise<vo
           pump(a, b);
           b.session.send('probe b');
           pump(a, b);
-          const gotB = b.received.some((r) => r.kind === 'message' && r.encrypted && r.text === 'probe a');
-          const gotA = a.received.some((r) => r.kind === 'message' && r.encrypted && r.text === 'probe b');
+          const gotB = b.received.some((x) => x.kind === 'message' && x.encrypted && x.text === 'probe a');
+          const gotA = a.received.some((x) => x.kind === 'message' && x.encrypted && x.text === 'probe b');
           if (!gotA || !gotB) throw new Error(`session broken after fuzz (a got ${gotA}, b got ${gotB})`);
         }
         a.session.dispose();
