@@ -429,3 +429,23 @@ test('no private key yet: the AKE waits and resumes when the key is set', async 
   assert.equal(b.session.state, 'encrypted');
   assert.equal(b.session.activeFingerprint, a.account.fingerprint);
 });
+
+test('a stray "?OTR…" line from a plain user is shown, never swallowed (ZNC otr bug B3)', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  assert.deepEqual(a.session.receive('?OTRbla bla'), { kind: 'message', text: '?OTRbla bla', encrypted: false });
+  assert.deepEqual(a.session.receive('next line'), { kind: 'message', text: 'next line', encrypted: false });
+  assert.deepEqual(a.session.receive('?OTR Error: no final dot'), { kind: 'internal' });
+  assert.deepEqual(a.session.receive('after'), { kind: 'message', text: 'after', encrypted: false });
+});
+
+test('peerDisconnected: an encrypted session becomes finished, sends are refused', async () => {
+  const [a, b] = await secure(3);
+  b.session.peerDisconnected();
+  assert.equal(b.session.state, 'finished');
+  assert.ok(b.events.some((e) => e.type === 'gone_insecure' && e.reason === 'peer_disconnected'));
+  b.outbox.length = 0;
+  assert.deepEqual(b.session.send('x'), { kind: 'refused', reason: 'finished' });
+  assert.equal(b.outbox.length, 0);
+  void a;
+});

@@ -253,6 +253,20 @@ export class OtrSession {
     this.dropQueue('finished');
   }
 
+  /**
+   * The transport says the peer is gone (QUIT, nick change): like libotr's otrl_context_force_finished, an
+   * encrypted conversation becomes FINISHED (sending is refused until finish() or a new AKE), keys wiped.
+   */
+  peerDisconnected(): void {
+    for (const i of [this.master, ...this.instances.values()]) {
+      i.ake.clear();
+      if (i.state !== 'encrypted') continue;
+      i.state = 'finished';
+      i.endEncryption();
+      this.emit({ type: 'gone_insecure', reason: 'peer_disconnected' });
+    }
+  }
+
   private dropQueue(reason: 'fingerprint_mismatch' | 'finished'): void {
     if (this.queue.length === 0) return;
     const count = this.queue.length;
@@ -462,8 +476,10 @@ export class OtrSession {
       case 'plain':
         return this.receivePlain(wire);
       default:
+        // "?OTR" followed by something unknown: libotr drops it; we show it, marked as unencrypted, so a
+        // plain user's text is never swallowed (ZNC otr bug B3).
         this.emit({ type: 'malformed', detail: 'unrecognized OTR message' });
-        return { kind: 'internal' };
+        return this.receivePlain(wire);
     }
   }
 
