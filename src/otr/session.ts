@@ -17,7 +17,7 @@ import { Ake, type AkeResult } from './ake.ts';
 import { aes128Ctr, counterBlock } from './crypto/aes.ts';
 import { wipe } from './crypto/constant-time.ts';
 import { FLAG_IGNORE_UNREADABLE, dataMac, decodeDataMessage, encodeDataMessage, readFlags } from './data-message.ts';
-import { fragmentMessage, parseFragmentHeader, Reassembler } from './fragment.ts';
+import { fragmentMessage, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
@@ -45,6 +45,7 @@ import {
   TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodePlaintext,
 } from './tlv.ts';
 
+const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
@@ -343,6 +344,10 @@ export class OtrSession {
   }
 
   smpStart(secret: string, question?: string): void {
+    if (question?.includes('\u0000')) {
+      this.emit({ type: 'smp_error', reason: 'the question must not contain NUL' });
+      return;
+    }
     const b = this.smpTarget();
     if (!b) return;
     if (b.smp!.inProgress) {
@@ -420,19 +425,24 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
-    if (wire.includes('?OTR|') || wire.includes('?OTR,')) {
-      const h = parseFragmentHeader(wire);
-      if (h && h.version === 3) {
-        if (h.receiverTag !== 0 && h.receiverTag !== this.account.instanceTag) {
+    const v3frag = wire.indexOf('?OTR|');
+    if (v3frag >= 0 || wire.includes('?OTR,')) {
+      // Only the instance tags are read here (the reassembler parses the rest).
+      const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
+      let key = v3frag >= 0 ? 'other' : 'v2';
+      if (tags) {
+        const sender = parseInt(tags[1]!, 16);
+        const receiver = parseInt(tags[2]!, 16);
+        if (receiver !== 0 && receiver !== this.account.instanceTag) {
           this.emit({ type: 'message_for_other_instance' });
           return { kind: 'internal' };
         }
-        if (!isValidInstanceTag(h.senderTag)) {
+        if (!isValidInstanceTag(sender)) {
           this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
           return { kind: 'internal' };
         }
+        key = `v3:${sender}`;
       }
-      const key = h ? `${h.version}:${h.senderTag}` : 'other';
       let r = this.reassemblers.get(key);
       if (!r) {
         if (this.reassemblers.size >= MAX_INSTANCES) this.reassemblers.clear();
