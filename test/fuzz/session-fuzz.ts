@@ -103,8 +103,13 @@ type Recipe =
   | { src: 'line'; line: string };
 
 /** Lines the real peer `a` sends in this run (not delivered): data, fragments, SMP, all valid for b's keys. */
-function freshLines(a: Side, sent: Set<string>, run: number): string[] {
-  if (a.session.state !== 'encrypted') return [];
+function freshLines(a: Side, b: Side, sent: Set<string>, run: number): string[] {
+  if (a.session.state !== 'encrypted') {
+    // Mid-AKE: a's genuine answer to b's DH-Commit (a DH-Key b is waiting for).
+    const start = a.outbox.length;
+    for (const w of b.outbox.splice(0)) deliver(w, a);
+    return a.outbox.splice(start).flatMap((w) => w.split('\n'));
+  }
   const start = a.outbox.length;
   for (let i = 0; i < 2; i++) {
     const t = `fresh ${run} ${i}`;
@@ -140,7 +145,7 @@ export async function runSessionFuzz(numRuns: number, seed?: number): Promise<vo
       async (target, v3, recipes) => {
         const [a, b] = await bringTo(target, keys, v3);
         const sent = new Set(corpus.sent);
-        const pool = [...freshLines(a, sent, run++), ...corpus.lines];
+        const pool = [...freshLines(a, b, sent, run++), ...corpus.lines];
         const before = { state: b.session.state, fp: b.session.activeFingerprint };
         for (const r of recipes) {
           const line = r.src === 'line' ? r.line : mutate(pool[r.index % pool.length]!, r.kind, r.pos, r.val);
@@ -154,6 +159,8 @@ export async function runSessionFuzz(numRuns: number, seed?: number): Promise<vo
             throw new Error(`encrypted session changed to ${st} by an unauthenticated line`);
           }
           if (before.state === 'finished' && st === 'plaintext') throw new Error('finished session became plaintext');
+          // The real peer never completes an AKE here, so nothing can make b secure.
+          if (before.state !== 'encrypted' && st === 'encrypted') throw new Error('AKE completed from fuzzed input');
         }
         if (before.state === 'encrypted') {
           // The real conversation still works both ways.
