@@ -449,3 +449,20 @@ test('peerDisconnected: an encrypted session becomes finished, sends are refused
   assert.equal(b.outbox.length, 0);
   void a;
 });
+
+test('a flood of v3 commits from fake instances neither grows without bound nor blocks a real instance', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  // Commits from 100 made-up instance tags (genuine commits from b, re-tagged).
+  for (let i = 0; i < 100; i++) {
+    const fake = makeSide('bob', 'alice', kb);
+    fake.session.receive('?OTRv3?');
+    a.session.receive(fake.outbox[0]!);
+  }
+  assert.ok(a.session['instances'].size <= 32);
+  a.outbox.length = 0;
+  a.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+});
