@@ -466,3 +466,23 @@ test('a flood of v3 commits from fake instances neither grows without bound nor 
   pump(a, b);
   assert.equal(a.session.state, 'encrypted');
 });
+
+test('v2 fragments (?OTR,k,n,) out and in; v3 fragments for another instance are dropped', async () => {
+  const [a, b] = await secure(2);
+  a.maxSize = 300;
+  const big = 'z'.repeat(1500);
+  a.session.send(big);
+  assert.ok(a.outbox.length > 1 && a.outbox.every((w) => w.startsWith('?OTR,') && w.length <= 300));
+  pump(a, b);
+  assert.ok(texts(b).includes(big));
+  const [c, d] = await secure(3);
+  c.maxSize = 300;
+  c.session.send(big);
+  const frags = c.outbox.splice(0);
+  // Re-address the fragments to another receiver instance.
+  const other = frags.map((f) => f.replace(/^(\?OTR\|[0-9a-f]{8}\|)[0-9a-f]{8}/, '$1' + '00000999'));
+  d.events.length = 0;
+  for (const f of other) d.session.receive(f);
+  assert.deepEqual(texts(d).filter((t) => t === big), []);
+  assert.ok(eventTypes(d).includes('message_for_other_instance'));
+});
