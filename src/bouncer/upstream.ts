@@ -261,9 +261,13 @@ export class Upstream {
   nickInUse(): void {
     const cfg = this.net.cfg;
     this.nickTries++;
+    // alt_nick first (when set), then the alt nick (or nick) with one to three underscores, then digits.
+    const base = (cfg.altNick || cfg.nick).slice(0, 26);
+    const k = cfg.altNick ? this.nickTries - 1 : this.nickTries;
     let next: string;
-    if (this.nickTries === 1 && cfg.altNick) next = cfg.altNick;
-    else next = (cfg.altNick || cfg.nick).slice(0, 28) + '_'.repeat(Math.min(this.nickTries, 3)) + (this.nickTries > 3 ? String(this.nickTries) : '');
+    if (k === 0) next = cfg.altNick!;
+    else if (k <= 3) next = base + '_'.repeat(k);
+    else next = base + String(Math.floor(Math.random() * 1000));
     this.net.logger.info({ user: this.net.user.name, network: this.net.name, nick: next }, 'nick in use, trying another');
     this.irc?.changeNick(next);
   }
