@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ClientMessage, HookResult, MessageEvent, OwnPrefix } from '../modules/api.ts';
 import { parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
-import { Playback } from './playback.ts';
+import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
 import type { Downstream } from './downstream.ts';
 import type { User } from './user.ts';
@@ -45,7 +45,7 @@ export class Network {
   channels: Map<string, Channel> | null = null;
   private playback: Playback | null = null;
   /** Replies of virtual nicks while no client is attached. */
-  private pendingReplies: string[] | null = null;
+  private pendingReplies: PlaybackEntry[] | null = null;
   modules: ModuleHost | null = null;
   /** Channels to join after (re)connect: config channels plus those we were in. */
   private rejoin: string[] = [];
@@ -496,8 +496,8 @@ export class Network {
     const replies = this.pendingReplies ?? [];
     this.pendingReplies = null;
     if (entries.length === 0 && replies.length === 0) return;
-    d.playback(entries, this);
-    for (const r of replies) d.write(r);
+    // One sequence in time order (sort is stable: equal times keep their order).
+    d.playback(replies.length ? [...entries, ...replies].sort((a, b) => a.time - b.time) : entries, this);
   }
 
   /** A line from a client of this network (registered). Returns nothing; errors go back to the client. */
@@ -578,7 +578,7 @@ export class Network {
     const make = (nick: string) => messageLine(`${from}!${from.slice(1)}@otrbnc`, 'PRIVMSG', nick, text);
     if (this.clients.length === 0) {
       if (!this.pendingReplies) this.pendingReplies = [];
-      if (this.pendingReplies.length < 1000) this.pendingReplies.push(make(this.nick));
+      if (this.pendingReplies.length < 1000) this.pendingReplies.push({ time: Date.now(), line: make(this.nick) });
       return;
     }
     for (const c of this.clients) c.writeTimed(make(c.nick), Date.now());
