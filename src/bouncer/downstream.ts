@@ -204,6 +204,9 @@ export class Downstream {
       case 'AUTHENTICATE':
         this.numeric('907', 'You have already authenticated');
         return;
+      case 'TAGMSG':
+        // Tag-only messages (typing notices…) need message-tags upstream, which we do not request.
+        return;
     }
     if (!/^[A-Z]+$/.test(msg.command)) {
       this.numeric('421', msg.command, 'Unknown command');

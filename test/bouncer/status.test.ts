@@ -108,3 +108,25 @@ test('listmods, loadmod, unloadmod (persisted)', async () => {
   // The config file keeps what it had besides.
   assert.match(readFileSync(bnc.configFile, 'utf8'), /net:/);
 });
+
+test('a user without networks gets 001 and *status, adds a network, and logs in to it', async () => {
+  const b2 = await startBnc([userConfig('dave', 'pw', [])]);
+  try {
+    const d = await b2.login('dave', { pass: 'dave:pw' });
+    assert.match(d.lines[0]!, / 001 dave /);
+    await d.waitFor(/\*status!status@otrbnc PRIVMSG dave :You have no network yet/);
+    d.send('PRIVMSG bob :nowhere');
+    await d.waitFor(/You are not attached to a network/);
+    d.send('PRIVMSG *status :listnetworks');
+    await d.waitFor(/You have no networks/);
+    d.send(`PRIVMSG *status :addnetwork home 127.0.0.1 ${irc.port}`);
+    await d.waitFor(/Network home added/);
+    await networkReady(b2, 'dave', 'home');
+    const e = await b2.login('x', { pass: 'dave/home:pw' });
+    assert.match(e.lines[0]!, / 001 dave /);
+    d.socket.destroy();
+    e.socket.destroy();
+  } finally {
+    await b2.stop();
+  }
+});
