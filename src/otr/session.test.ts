@@ -486,3 +486,15 @@ test('v2 fragments (?OTR,k,n,) out and in; v3 fragments for another instance are
   assert.deepEqual(texts(d).filter((t) => t === big), []);
   assert.ok(eventTypes(d).includes('message_for_other_instance'));
 });
+
+test('a typed "?OTR?" is sent as our query message (libotr), in any state', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  assert.deepEqual(a.session.send('?OTR?'), { kind: 'sent', encrypted: false });
+  assert.ok(a.outbox[0]!.startsWith('?OTRv23?\n'));
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  a.session.send('?OTRv3?');
+  assert.ok(a.outbox[0]!.startsWith('?OTRv23?'));
+});

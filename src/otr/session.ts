@@ -190,6 +190,11 @@ export class OtrSession {
       this.host.inject(text);
       return { kind: 'sent', encrypted: false };
     }
+    if (classify(text) === 'query') {
+      // libotr: a typed "?OTR?" (any state) becomes our query message, never encrypted.
+      this.sendQuery();
+      return { kind: 'sent', encrypted: false };
+    }
     const b = this.best();
     if (b.state === 'encrypted') {
       this.sendData(b, text, [], 0);
