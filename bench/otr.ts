@@ -282,26 +282,37 @@ async function main(): Promise<void> {
   const keyDir = join(REPO_ROOT, 'build', 'bench-keys');
   mkdirSync(keyDir, { recursive: true });
 
-  // libotr first: it also creates the two key files when missing.
-  const only = [...opts.only].join(',');
-  let lib: { version: string; gcrypt: string; workloads: Partial<Record<Key, Figures>>; ok: boolean };
-  try {
-    lib = JSON.parse(execFileSync(bin, ['--keys', keyDir, '--only', only, '--n-scale', String(opts.scale), '--warmup', String(opts.warmup)], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
-    }));
-  } catch (e) {
-    const out = (e as { stdout?: string }).stdout;
-    if (!out) throw e;
-    lib = JSON.parse(out);
-  }
+  // Workload by workload, libotr then ours, so that a change in machine load hits both alike.
+  // libotr-bench also creates the two key files when they are missing.
+  type LibRun = { version: string; gcrypt: string; workloads: Partial<Record<Key, Figures>>; ok: boolean };
+  const runLib = (short: string): LibRun => {
+    try {
+      return JSON.parse(execFileSync(bin, ['--keys', keyDir, '--only', short, '--n-scale', String(opts.scale), '--warmup', String(opts.warmup)], {
+        encoding: 'utf8', stdio: ['ignore', 'pipe', opts.json ? 'ignore' : 'inherit'], maxBuffer: 1 << 24,
+      }));
+    } catch (e) {
+      const out = (e as { stdout?: string }).stdout;
+      if (!out) throw e;
+      return JSON.parse(out);
+    }
+  };
   const load = (name: string) => {
     const path = join(keyDir, `${name}.key`);
     return parsePrivateKeys(readFileSync(path, 'utf8'), path).find((k) => k.account === `${name}@bench`)!.key;
   };
+  const lib: LibRun = { version: '', gcrypt: '', workloads: {}, ok: true };
+  const ours: Partial<Record<Key, Figures>> = {};
   const scratch = mkdtempSync(join(tmpdir(), 'otrbnc-bench-'));
-  let ours: Partial<Record<Key, Figures>>;
   try {
-    ours = await runOurs(opts, { alice: load('alice'), bob: load('bob') }, scratch);
+    for (const w of WORKLOADS) {
+      if (!opts.only.has(w.short)) continue;
+      const l = runLib(w.short);
+      lib.version = l.version;
+      lib.gcrypt = l.gcrypt;
+      Object.assign(lib.workloads, l.workloads);
+      const keys = { alice: load('alice'), bob: load('bob') };
+      Object.assign(ours, await runOurs({ ...opts, only: new Set([w.short]) }, keys, scratch));
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

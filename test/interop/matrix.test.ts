@@ -113,19 +113,9 @@ for (const version of [3, 2] as OtrVersion[]) {
           stash();
         });
 
-        // Until sessions carry the SMP engine (smp-glue.ts without a registered factory), the SMP
-        // cases are reported as skipped, not passed.
-        let smpMissing = false;
-        const smp = () => ({ skip: smpMissing ? 'the SMP engine is not integrated in this build' : false });
-        await t.test('SMP: right secret (we start), libotr trusts us and we trust libotr', async (st) => {
+        await t.test('SMP: right secret (we start), libotr trusts us and we trust libotr', async () => {
           b.reset();
           b.session.smpStart('correct horse');
-          if (b.events.some((e) => e.type === 'smp_error' && /not available/.test(e.reason))) {
-            smpMissing = true;
-            b.reset();
-            st.skip('the SMP engine is not integrated in this build');
-            return;
-          }
           await lib.next(isLibSmp(b, 'ASK_FOR_SECRET'));
           await lib.smpRespond(b.ourName, 'correct horse');
           await lib.next(isLibSmp(b, 'SUCCESS'), 5000, 'libotr SMP success');
@@ -135,7 +125,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           stash();
         });
 
-        await t.test('SMP: libotr asks a question, we answer right', smp(), async () => {
+        await t.test('SMP: libotr asks a question, we answer right', async () => {
           b.reset();
           await lib.smpStart(b.ourName, 'blue', 'Favourite colour?');
           await b.settle();
@@ -149,7 +139,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           stash();
         });
 
-        await t.test('SMP: wrong secret fails on both sides', smp(), async () => {
+        await t.test('SMP: wrong secret fails on both sides', async () => {
           b.reset();
           await lib.smpStart(b.ourName, 'one');
           await b.settle();
@@ -170,7 +160,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           stash();
         });
 
-        await t.test('SMP: aborted by us, then by libotr', smp(), async () => {
+        await t.test('SMP: aborted by us, then by libotr', async () => {
           b.reset();
           await lib.smpStart(b.ourName, 'x');
           await b.settle();
