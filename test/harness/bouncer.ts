@@ -16,6 +16,8 @@ import { IrcClient, type ConnectOptions, type RegisterOptions } from './irc-clie
 import type { Ngircd } from './ngircd.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** `--import tsx` resolves from the cwd; the child may run elsewhere, so pass the loader's own URL. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 /** The core's entry point (src/bouncer/index.ts), typed here so the harness does not depend on its file. */
 export interface RunningBouncer {
@@ -275,8 +277,8 @@ export interface BouncerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of liveChildren) c.kill('SIGKILL'); });
+const liveChildren = new Map<ChildProcess, (sig: NodeJS.Signals) => void>();
+process.once('exit', () => { for (const kill of liveChildren.values()) kill('SIGKILL'); });
 
 /** Runs the CLI as a child process. */
 export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
@@ -292,20 +294,31 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
   const cmd = opts.viaNpm ? 'npm' : process.execPath;
   const argv = opts.viaNpm
     ? ['start', '--silent', '--prefix', REPO_ROOT, '--', ...args]
-    : ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'), ...args];
+    : ['--import', TSX_LOADER, join(REPO_ROOT, 'src/main.ts'), ...args];
   const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? dir,
     env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // npm runs the script through `sh -c`, which does not pass SIGTERM on to node: like Ctrl-C at a
+    // terminal, signals go to the whole process group.
+    detached: opts.viaNpm ?? false,
   });
-  liveChildren.add(child);
+  const group = opts.viaNpm ?? false;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  liveChildren.set(child, signal);
   let out = '';
   let err = '';
   const wake = new Set<() => void>();
   let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; for (const f of [...wake]) f(); });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; for (const f of [...wake]) f(); });
-  child.once('exit', (code, signal) => {
+  // 'close': exited and every holder of its stdout/stderr (npm's grandchild too) is gone.
+  child.once('close', (code, signal) => {
     liveChildren.delete(child);
     status = { code, signal };
     for (const f of [...wake]) f();
@@ -350,8 +363,8 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
       });
     },
     exited,
-    async stop(signal = 'SIGTERM') {
-      if (!status) child.kill(signal);
+    async stop(sig = 'SIGTERM') {
+      if (!status) signal(sig);
       try {
         return await exited();
       } finally {
