@@ -3,26 +3,17 @@
 import { statSync } from 'node:fs';
 import pino from 'pino';
 import type { Config } from '../config/types.ts';
-import type { ConfigStore } from '../config/store.ts';
+import { startBouncer } from '../bouncer/index.ts';
 import { ConfigError } from '../config/load.ts';
 import { isHashed } from '../auth/password.ts';
 import type { CliCommand } from './registry.ts';
 import type { CliContext } from './context.ts';
 import { ensureFirstUser } from './first-run.ts';
 
-interface Running {
-  stop(): Promise<void>;
-  listenPorts(): number[];
-}
-type StartBouncer = (config: Config, opts: { logger: pino.Logger; configStore?: ConfigStore }) => Promise<Running>;
+type Running = Awaited<ReturnType<typeof startBouncer>>;
 
 /** Grace period for a graceful stop before the process exits anyway. */
 const STOP_TIMEOUT_MS = 15_000;
-
-async function loadStartBouncer(): Promise<StartBouncer> {
-  const spec: string = '../bouncer/index.ts';
-  return ((await import(spec)) as { startBouncer: StartBouncer }).startBouncer;
-}
 
 export function plainTextPasswordUsers(config: Config): string[] {
   return config.users.filter((u) => !isHashed(u.password)).map((u) => u.name);
@@ -100,7 +91,6 @@ export const runCommand: CliCommand = {
 
     let running: Running;
     try {
-      const startBouncer = await loadStartBouncer();
       running = await startBouncer(config, { logger, configStore: store });
     } catch (e) {
       unhook();

@@ -1,7 +1,7 @@
 // The otrbnc CLI as a child process: help, version, hash-password, config errors, first run, signals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer } from '../harness/bouncer.ts';
@@ -9,8 +9,6 @@ import { freePort, tryConnect } from '../harness/net.ts';
 import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
 
-const coreLanded = existsSync(new URL('../../src/bouncer/index.ts', import.meta.url));
-const needsCore = { skip: !coreLanded && 'src/bouncer/index.ts not landed yet' };
 
 test('--help lists the commands and flags', async () => {
   const p = spawnBouncer({ args: ['--help'] });
@@ -92,7 +90,7 @@ test('a missing config file is reported by name', async () => {
   await p.stop();
 });
 
-test('first run with a config file: admin is created, its password shown once on stderr, its hash saved', needsCore, async () => {
+test('first run with a config file: admin is created, its password shown once on stderr, its hash saved', async () => {
   const port = await freePort();
   const p = spawnBouncer({ config: `# my comment\nlisten:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\n` });
   const m = await p.waitForOutput(/created user "admin" with this password \(shown only this once\):\n\n {4}(\S+)\n/);
@@ -115,7 +113,7 @@ test('first run with a config file: admin is created, its password shown once on
   assert.match(p.stdout(), /"msg":"otrbnc stopped"/);
 });
 
-test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain-text warning', needsCore, async (t) => {
+test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain-text warning', async (t) => {
   if (await tryConnect(6697)) {
     t.skip('127.0.0.1:6697 is in use here; the embedded defaults need it');
     return;
@@ -148,7 +146,7 @@ test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain
   }
 });
 
-test('npm start -- --config FILE runs the same entry point; SIGTERM stops it', needsCore, async () => {
+test('npm start -- --config FILE runs the same entry point; SIGTERM stops it', async () => {
   const port = await freePort();
   const p = spawnBouncer({
     viaNpm: true,

@@ -10,6 +10,7 @@ import type { Config, NetworkConfig, UserConfig } from '../../src/config/types.t
 import { configToYaml } from '../../src/config/serialize.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigStore } from '../../src/config/store.ts';
+import { startBouncer, type BouncerOptions } from '../../src/bouncer/index.ts';
 import { freePort, waitForPort, LOOPBACK } from './net.ts';
 import { makeSelfSignedCert, type CertFiles } from './tls.ts';
 import { IrcClient, type ConnectOptions, type RegisterOptions } from './irc-client.ts';
@@ -19,15 +20,7 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)
 /** `--import tsx` resolves from the cwd; the child may run elsewhere, so pass the loader's own URL. */
 const TSX_LOADER = import.meta.resolve('tsx');
 
-/** The core's entry point (src/bouncer/index.ts), typed here so the harness does not depend on its file. */
-export interface RunningBouncer {
-  stop(): Promise<void>;
-  listenPorts(): number[];
-}
-export type StartBouncer = (
-  config: Config,
-  opts: { logger: pino.Logger; configStore?: ConfigStore } & Record<string, unknown>,
-) => Promise<RunningBouncer>;
+export type RunningBouncer = Awaited<ReturnType<typeof startBouncer>>;
 
 /** A network entry pointing at a test ngircd; everything not given gets a test-friendly default. */
 export function networkFor(irc: Ngircd, over: Partial<NetworkConfig> & { name?: string } = {}): NetworkConfig {
@@ -70,8 +63,8 @@ export interface TestBouncerOptions {
    * false: the Config object is passed as it is, without a store.
    */
   configFile?: boolean;
-  /** More options for startBouncer (the core's BouncerOptions: timings, moduleDirs, …). */
-  options?: Record<string, unknown>;
+  /** More options for startBouncer (timings, moduleDirs, …). */
+  options?: Partial<BouncerOptions>;
 }
 
 export interface TestBouncer {
@@ -128,13 +121,6 @@ export function memoryLogger(level: string): { logger: pino.Logger; records: Log
   return { logger: pino({ level: process.env.OTRBNC_TEST_LOG || level }, stream), records, onRecord };
 }
 
-async function loadStartBouncer(): Promise<StartBouncer> {
-  // Resolved at run time so the harness compiles before the core exists.
-  const spec = '../../src/bouncer/index.ts';
-  const mod = (await import(spec)) as { startBouncer: StartBouncer };
-  return mod.startBouncer;
-}
-
 export function baseConfig(dir: string, port: number, users: UserConfig[] = []): Config {
   return {
     listen: [{ host: LOOPBACK, port, tls: false }],
@@ -146,7 +132,6 @@ export function baseConfig(dir: string, port: number, users: UserConfig[] = []):
 
 /** Starts the bouncer in this process. */
 export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<TestBouncer> {
-  const startBouncer = await loadStartBouncer();
   const dir = makeTempDir('otrbnc-bouncer-');
   const cert = opts.tlsListener ? makeSelfSignedCert(dir) : undefined;
   const { logger, records, onRecord } = memoryLogger(opts.logLevel ?? 'info');
