@@ -1,5 +1,6 @@
 // The otrbnc CLI as a child process: help, version, hash-password, config errors, first run, signals.
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,4 +158,30 @@ test('npm start -- --config FILE runs the same entry point; SIGTERM stops it', a
   const st = await p.stop('SIGTERM');
   assert.match(p.stdout(), /"msg":"otrbnc stopped"/, p.stdout() + p.stderr());
   assert.ok(st.code === 0 || st.signal === 'SIGTERM', JSON.stringify(st));
+});
+
+test('hash-password on a terminal asks twice without echo', async () => {
+  const secret = 'Zebra-Qu1nce!';
+  const cmd = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../src/main.ts', import.meta.url).pathname} hash-password`;
+  // util-linux `script` gives the command a pseudo-terminal; both answers arrive pasted in one go.
+  const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => p.once('close', (code) => r(code)));
+  let wrote = false;
+  p.stdout.on('data', () => {
+    if (!wrote && out.includes('Password: ')) {
+      wrote = true;
+      p.stdin.write(`${secret}\r${secret}\r`);
+    }
+  });
+  const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.equal(code, 0, out);
+  assert.match(out, /Password: [\s\S]*Again: /);
+  assert.ok(!out.includes(secret), `the password was echoed:\n${out}`);
+  const stored = /scrypt\$\S+/.exec(out)![0];
+  assert.equal(await verifyPassword(stored, secret), true);
 });
