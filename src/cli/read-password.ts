@@ -38,8 +38,8 @@ export function readHidden(io: CliIo, prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let value = '';
     let finished = false;
+    stdin.setRawMode!(true); // before the prompt: what is typed after it is never echoed
     stderr.write(prompt);
-    stdin.setRawMode!(true);
     stdin.setEncoding?.('utf8');
     const done = (err?: Error) => {
       finished = true;

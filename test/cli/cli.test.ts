@@ -183,5 +183,5 @@ test('hash-password on a terminal asks twice without echo', async () => {
   assert.match(out, /Password: [\s\S]*Again: /);
   assert.ok(!out.includes(secret), `the password was echoed:\n${out}`);
   const stored = /scrypt\$\S+/.exec(out)![0];
-  assert.equal(await verifyPassword(stored, secret), true);
+  assert.equal(await verifyPassword(stored, secret), true, JSON.stringify(out));
 });
