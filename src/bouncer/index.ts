@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
-import { verifyPassword } from '../auth/password.ts';
+import { randomBytes } from 'node:crypto';
+import { verifyPassword, hashPassword, parseHash } from '../auth/password.ts';
 import { BUILTIN_MODULE_DIR } from '../modules/host.ts';
 import { User } from './user.ts';
 import { Downstream } from './downstream.ts';
@@ -168,8 +169,9 @@ export class Bouncer {
       return 'blocked';
     }
     const user = this.users.get(userName);
-    // Verify against something even for an unknown user, so timing does not tell which users exist.
-    const ok = await verifyPassword(user?.cfg.password ?? 'scrypt$invalid', password).catch(() => false);
+    // An unknown user is checked against a throw-away scrypt hash: timing does not tell which users exist.
+    const stored = user?.cfg.password ?? (await this.dummyHash());
+    const ok = await verifyPassword(stored, password).catch(() => false);
     if (ok && user) {
       this.limiter.success(address);
       return true;
@@ -178,6 +180,16 @@ export class Bouncer {
     this.logger.warn({ addr: address, user: userName }, 'login failed');
     await new Promise((r) => setTimeout(r, this.opts.loginFailDelayMs ?? 1000));
     return false;
+  }
+
+  private dummy: Promise<string> | undefined;
+  private dummyHash(): Promise<string> {
+    // Same scrypt parameters as a configured user's hash, when there is one.
+    const params = this.config.users.map((u) => parseHash(u.password)).find((h) => h !== undefined);
+    this.dummy ??= params
+      ? hashPassword(randomBytes(12).toString('hex'), { N: params.N, r: params.r, p: params.p }).catch(() => 'x')
+      : Promise.resolve(randomBytes(12).toString('hex'));
+    return this.dummy;
   }
 
   /** A PRIVMSG from a client to a *nick. */
