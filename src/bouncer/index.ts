@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { mkdir, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { tuneV8 } from './v8-tune.ts';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
 import { randomBytes } from 'node:crypto';
@@ -218,19 +218,6 @@ export class Bouncer {
     await Promise.all(closing);
     this.logger.info('stopped');
   }
-}
-
-/**
- * Keep V8's young generation at its initial size. Registering hundreds of networks at start allocates in
- * bursts; left alone V8 grows the semi-spaces to 16 MB each, which stays resident for the life of the
- * process (it was the largest part of the measured RSS per idle network). Relay throughput did not change
- * measurably (docs/ARCHITECTURE.md).
- */
-let v8Tuned = false;
-function tuneV8(): void {
-  if (v8Tuned) return;
-  v8Tuned = true;
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 export async function startBouncer(
