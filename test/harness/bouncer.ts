@@ -235,6 +235,8 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
 export interface SpawnOptions {
   /** A Config (written as YAML) or YAML text; omitted: no --config (embedded defaults). */
   config?: Config | string;
+  /** An existing config file to pass as --config (kept on stop; e.g. to start again on the same file). */
+  configPath?: string;
   /** Extra CLI arguments (e.g. ['--help'], ['hash-password']). With `config`, `--config FILE` comes first. */
   args?: string[];
   /** Run through `npm start --` instead of node directly (same command, plus npm). */
@@ -273,6 +275,9 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
   if (opts.config !== undefined) {
     configFile = join(dir, 'otrbnc.yml');
     writeFileSync(configFile, typeof opts.config === 'string' ? opts.config : configToYaml(opts.config), { mode: 0o600 });
+    args.push('--config', configFile);
+  } else if (opts.configPath !== undefined) {
+    configFile = opts.configPath;
     args.push('--config', configFile);
   }
   args.push(...(opts.args ?? []));
