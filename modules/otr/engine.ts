@@ -36,6 +36,8 @@ export interface AccountOptions {
   privateKey?: DsaPrivateKey;
   instanceTag?: number;
   fingerprints?: KnownFingerprint[];
+  /** The query message text (one IRC line). */
+  queryMessage?: (accountName: string, policy: Policy) => string;
 }
 
 export type AccountFactory = (opts: AccountOptions) => EngineAccount;

@@ -88,6 +88,13 @@ export class OtrGlue implements NetworkModule {
     return this.persist(SETTINGS_FILE, () => this.ctx.writeFileAtomic(SETTINGS_FILE, serializeSettings(this.settings)));
   }
 
+  /** Resolves when every file write queued so far is done. */
+  async flushWrites(): Promise<void> {
+    await this.#writes;
+    await this.#keygen;
+    await this.#writes;
+  }
+
   get hasKey(): boolean {
     return this.#key !== undefined;
   }
@@ -694,6 +701,12 @@ export class OtrGlue implements NetworkModule {
   }
 }
 
+/** One IRC line (libotr's default has a newline and HTML): ?OTRv23? and a note for people without OTR. */
+export function queryMessage(nick: string, policy: Policy): string {
+  const versions = `${policy.allowV2 ? '2' : ''}${policy.allowV3 ? '3' : ''}`;
+  return `?OTRv${versions}? ${nick} has requested an Off-the-Record private conversation. However, you do not have a plugin to support that. See https://otr.cypherpunks.ca/ for more information.`;
+}
+
 export async function createOtrModule(ctx: ModuleContext, deps: OtrModuleDeps): Promise<OtrGlue> {
   const { settings, problem } = await loadSettings(ctx.storageDir);
   const files = await deps.store.load();
@@ -705,6 +718,7 @@ export async function createOtrModule(ctx: ModuleContext, deps: OtrModuleDeps): 
     privateKey: files.key,
     instanceTag: files.instanceTag,
     fingerprints: files.fingerprints,
+    queryMessage: (_account, pol) => queryMessage(ctx.ownNick(), pol),
   });
   const glue = new OtrGlue(ctx, account, settings, deps);
   registerCommands(ctx, glue);
