@@ -57,8 +57,13 @@ export interface KnownFingerprint {
 export type SmpEvent =
   | { type: 'smp_asked'; question?: string }
   | { type: 'smp_progress'; step: 'replied' | 'responded' }
-  | { type: 'smp_success'; fingerprint: FingerprintHex }
-  | { type: 'smp_failure' }
+  /**
+   * `fingerprint` is the peer's (smp.ts leaves it '' and the session fills it in). `updatesTrust` says
+   * whether libotr would record the outcome as trust ("smp" on success, "" on failure): always for the
+   * initiator, and for the responder only when no question was asked.
+   */
+  | { type: 'smp_success'; fingerprint: FingerprintHex; updatesTrust?: boolean }
+  | { type: 'smp_failure'; updatesTrust?: boolean }
   | { type: 'smp_cheated' }
   | { type: 'smp_aborted'; byPeer: boolean }
   | { type: 'smp_error'; reason: string };
@@ -86,7 +91,9 @@ export type OtrEvent =
   | { type: 'queued_sent'; count: number }
   | { type: 'queued_dropped'; count: number; reason: 'fingerprint_mismatch' | 'finished' }
   | { type: 'no_private_key' }
-  | { type: 'heartbeat_sent' };
+  | { type: 'heartbeat_sent' }
+  /** TLV 8: the peer uses the current extra symmetric key for `use` (libotr's received_symkey). */
+  | { type: 'received_symkey'; use: number; useData: Uint8Array; key: Uint8Array };
 
 /** What the application provides to a session. */
 export interface SessionHost {

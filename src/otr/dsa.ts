@@ -47,12 +47,10 @@ export function formatFingerprint(fp: FingerprintHex): string {
 }
 
 function hashToNumber(hash: Uint8Array, q: bigint): bigint {
-  // libgcrypt (and so libotr) truncates an over-long hash to the bit length of q, keeping the leftmost bits.
-  const qbits = q.toString(2).length;
-  let h = bytesToBigint(hash);
-  const hbits = hash.length * 8;
-  if (hbits > qbits) h >>= BigInt(hbits - qbits);
-  return h;
+  // libotr hands libgcrypt the hash as a plain MPI ("(%m)", not an opaque hash), and libgcrypt's
+  // _gcry_dsa_normalize_hash truncates only opaque input: the whole 256-bit number is used, which the
+  // DSA arithmetic then reduces mod q. Verified against libotr 4.1.1 in both directions.
+  return mod(bytesToBigint(hash), q);
 }
 
 /** Signature as OTR encodes it: r and s, each as many bytes as q (20), concatenated. */

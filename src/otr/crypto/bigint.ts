@@ -1,9 +1,8 @@
 // Conversions between big-endian byte strings and bigint, and the little modular helpers the protocol needs.
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
-  let hex = '';
-  for (let i = 0; i < bytes.length; i++) hex += HEX[bytes[i]!];
-  return hex.length === 0 ? 0n : BigInt('0x' + hex);
+  if (bytes.length === 0) return 0n;
+  return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex'));
 }
 
 /** Big-endian minimal encoding (no leading zero bytes; 0 encodes as zero bytes), or left-padded to `length`. */
@@ -15,8 +14,8 @@ export function bigintToBytes(n: bigint, length?: number): Uint8Array {
   const len = length ?? minimal;
   if (minimal > len) throw new RangeError(`bigintToBytes: ${minimal} bytes do not fit in ${len}`);
   const out = new Uint8Array(len);
-  const offset = len - minimal;
-  for (let i = 0; i < minimal; i++) out[offset + i] = parseInt(hex.substr(i * 2, 2), 16);
+  // Buffer's hex decoder is native: far faster than parsing byte by byte.
+  if (minimal > 0) out.set(Buffer.from(hex, 'hex'), len - minimal);
   return out;
 }
 
@@ -37,5 +36,3 @@ export function modInverse(a: bigint, m: bigint): bigint {
   if (oldR !== 1n) throw new RangeError('modInverse: not invertible');
   return mod(oldS, m);
 }
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

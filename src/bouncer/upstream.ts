@@ -1,0 +1,384 @@
+// The connection to a network. irc-framework drives the handshake (CAP, SASL PLAIN, PASS, NICK/USER,
+// 433 → alt nick) over our own transport; at 001 the transport hands the line stream to the Network and
+// the irc-framework client is dropped. Why: its per-line path (EventEmitter fan-out, lodash clones,
+// middleware) and its ~15 KB per client instance cost more than the whole per-network budget; see
+// docs/ARCHITECTURE.md. Reconnect, back-off and PING timeout are ours (one sweep timer for all networks).
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import IRC from 'irc-framework';
+import { LineReader } from './lines.ts';
+import { FloodLimiter } from './flood.ts';
+import { parseLine, buildLine } from '../irc/message.ts';
+import type { Network } from './network.ts';
+
+/** Capabilities we let irc-framework request upstream; the others would change line formats clients see. */
+const UPSTREAM_CAPS = new Set(['sasl', 'server-time']);
+const MAX_LINE = 16384;
+
+export type UpstreamState = 'idle' | 'connecting' | 'registering' | 'ready';
+
+/** irc-framework transport: a plain/TLS socket with batched writes and one UTF-8 decode per chunk. */
+class Transport extends EventEmitter {
+  socket: Socket | TLSSocket | null = null;
+  private out = '';
+  private flushing = false;
+  private open = false;
+  handedOff = false;
+  private readonly up: Upstream;
+  private readonly reader: LineReader;
+  private lastError: Error | null = null;
+
+  constructor(options: { upstream: Upstream }) {
+    super();
+    this.up = options.upstream;
+    this.reader = new LineReader(this, MAX_LINE, false);
+  }
+
+  // LineSink
+  line(line: string, now: number): void {
+    if (this.handedOff) this.up.net.onUpstreamLine(line, now);
+    else this.up.registrationLine(line, now);
+  }
+
+  isConnected(): boolean {
+    return this.open;
+  }
+
+  connect(): void {
+    const cfg = this.up.net.cfg;
+    const sock = cfg.tls
+      ? tlsConnect({ host: cfg.host, port: cfg.port, rejectUnauthorized: cfg.tlsVerify, servername: isIp(cfg.host) ? undefined : cfg.host })
+      : netConnect({ host: cfg.host, port: cfg.port });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    sock.on(cfg.tls ? 'secureConnect' : 'connect', () => {
+      this.open = true;
+      this.emit('open');
+    });
+    sock.on('data', (chunk: Buffer) => {
+      this.up.lastRx = Date.now();
+      this.reader.push(chunk);
+    });
+    sock.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+    sock.on('close', () => {
+      this.open = false;
+      const err = this.lastError;
+      if (!this.handedOff) this.emit('close', err ?? false);
+      this.up.transportClosed(this, err ? err.message : 'connection closed');
+    });
+  }
+
+  writeLine(line: string, cb?: () => void): void {
+    this.queue(this.up.filterOutgoing(line));
+    if (cb) process.nextTick(cb);
+  }
+
+  queue(line: string): void {
+    if (!this.socket || !this.open) return;
+    this.out += line + '\r\n';
+    if (!this.flushing) {
+      this.flushing = true;
+      process.nextTick(flush, this);
+    }
+  }
+
+  flushNow(): void {
+    this.flushing = false;
+    if (this.out && this.socket && this.open) this.socket.write(this.out);
+    this.out = '';
+  }
+
+  pending(): number {
+    return this.out.length + (this.socket?.writableLength ?? 0);
+  }
+
+  onceDrained(fn: () => void): void {
+    const s = this.socket;
+    if (!s || !this.open || s.writableLength === 0) {
+      process.nextTick(fn);
+      return;
+    }
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      fn();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  }
+
+  /** End after pending writes; resolves when the socket is closed (bounded). */
+  end(): Promise<void> {
+    const s = this.socket;
+    if (!s || s.destroyed) return Promise.resolve();
+    this.flushNow();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, 2000);
+      s.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      s.end();
+    });
+  }
+
+  close(force?: boolean): void {
+    if (!this.socket) return;
+    if (force) this.socket.destroy();
+    else void this.end();
+  }
+
+  disposeSocket(): void {
+    this.socket?.destroy();
+  }
+
+  setEncoding(): boolean {
+    return true;
+  }
+
+  debugOut(): void {}
+}
+
+function flush(t: Transport): void {
+  t.flushNow();
+}
+
+function isIp(h: string): boolean {
+  return /^[\d.]+$/.test(h) || h.includes(':');
+}
+
+export class Upstream {
+  readonly net: Network;
+  state: UpstreamState = 'idle';
+  /** The user wants this network connected (connect/disconnect from *status). */
+  wanted = true;
+  lastRx = 0;
+  pingSent = false;
+  private transport: Transport | null = null;
+  private irc: InstanceType<typeof IRC.Client> | null = null;
+  private flood: FloodLimiter | null = null;
+  private attempts = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private nickTries = 0;
+  private quitting: Promise<void> | null = null;
+
+  constructor(net: Network) {
+    this.net = net;
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  connect(): void {
+    this.wanted = true;
+    if (this.state !== 'idle') return;
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    this.net.user.bouncer.queueConnect(this);
+  }
+
+  /** Called by the bouncer's connect queue. */
+  start(): void {
+    if (this.state !== 'idle' || !this.wanted) return;
+    const cfg = this.net.cfg;
+    this.state = 'connecting';
+    this.nickTries = 0;
+    this.lastRx = Date.now();
+    this.pingSent = false;
+    const f = cfg.flood;
+    this.flood = f.rate > 0 ? new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l)) : null;
+    const client = new IRC.Client();
+    this.irc = client;
+    const self = this;
+    client.on('nick in use', () => self.nickInUse());
+    client.on('nick invalid', () => self.nickInUse());
+    client.on('sasl failed', (e: { reason: string }) => {
+      this.net.logger.warn({ user: this.net.user.name, network: this.net.name, reason: e.reason }, 'SASL authentication failed');
+    });
+    client.on('socket connected', () => {
+      this.state = 'registering';
+    });
+    client.connect({
+      host: cfg.host,
+      port: cfg.port,
+      tls: cfg.tls,
+      nick: cfg.nick,
+      username: cfg.username || cfg.nick,
+      gecos: cfg.realname || cfg.nick,
+      password: cfg.serverPassword || undefined,
+      account: cfg.sasl ? { account: cfg.sasl.account, password: cfg.sasl.password } : {},
+      auto_reconnect: false,
+      ping_interval: 0,
+      ping_timeout: 0,
+      transport: Transport,
+      upstream: this,
+    });
+    this.transport = (client.connection as { transport: Transport }).transport;
+    this.net.logger.debug({ user: this.net.user.name, network: this.net.name, host: cfg.host, port: cfg.port }, 'connecting');
+  }
+
+  private nickInUse(): void {
+    const cfg = this.net.cfg;
+    this.nickTries++;
+    let next: string;
+    if (this.nickTries === 1 && cfg.altNick) next = cfg.altNick;
+    else next = (cfg.altNick || cfg.nick).slice(0, 28) + '_'.repeat(Math.min(this.nickTries, 3)) + (this.nickTries > 3 ? String(this.nickTries) : '');
+    this.net.logger.info({ user: this.net.user.name, network: this.net.name, nick: next }, 'nick in use, trying another');
+    this.irc?.changeNick(next);
+  }
+
+  /** Lines before 001 go to irc-framework (with CAP LS narrowed); 001 hands the stream over. */
+  registrationLine(line: string, now: number): void {
+    const msg = parseLine(line);
+    if (!msg) return;
+    if (msg.command === '001') {
+      this.handOff();
+      this.net.onWelcome(msg);
+      this.state = 'ready';
+      this.attempts = 0;
+      this.net.user.bouncer.connectDone(this);
+      this.net.onRegistered();
+      return;
+    }
+    if (msg.command === 'CAP' && (msg.params[1] === 'LS' || msg.params[1] === 'NEW')) {
+      const caps = (msg.params[msg.params.length - 1] ?? '').split(' ').filter((c) => UPSTREAM_CAPS.has(c.split('=')[0]!));
+      const params = msg.params.slice(0, -1);
+      params.push(caps.join(' ') || '');
+      line = buildLine(msg.prefix, 'CAP', params);
+    }
+    if (msg.command === 'PING') {
+      this.transport?.queue('PONG :' + (msg.params[0] ?? ''));
+      return;
+    }
+    if (msg.command === 'ERROR') {
+      this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, `network ERROR: ${msg.params[0] ?? ''}`);
+    }
+    void now;
+    this.transport?.emit('line', line);
+  }
+
+  /** irc-framework writes through this: keep its lines as they are. */
+  filterOutgoing(line: string): string {
+    return line;
+  }
+
+  private handOff(): void {
+    const t = this.transport;
+    const c = this.irc;
+    if (t) {
+      t.handedOff = true;
+      t.removeAllListeners();
+    }
+    if (c) {
+      c.removeAllListeners();
+      (c.connection as EventEmitter).removeAllListeners();
+      (c.connection as { clearTimers(): void }).clearTimers();
+    }
+    this.irc = null;
+  }
+
+  /** Send a line with the flood limit. */
+  send(line: string): void {
+    if (this.state !== 'ready') return;
+    if (this.flood === null) {
+      this.transport!.queue(line);
+      return;
+    }
+    if (!this.flood.send(line)) {
+      this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, 'outgoing flood queue full, line dropped');
+      this.net.statusToClients('Too many lines queued for the network; a line was dropped.');
+    }
+  }
+
+  /** Bytes not yet handed to the kernel. */
+  socketPending(): number {
+    return this.transport?.pending() ?? 0;
+  }
+
+  onceDrained(fn: () => void): void {
+    if (this.transport) this.transport.onceDrained(fn);
+    else process.nextTick(fn);
+  }
+
+  /** Send now, without the flood limit (PONG, QUIT). */
+  sendNow(line: string): void {
+    this.transport?.queue(line);
+  }
+
+  transportClosed(t: Transport, reason: string): void {
+    if (t !== this.transport) return;
+    const wasReady = this.state === 'ready';
+    this.state = 'idle';
+    this.transport = null;
+    this.irc = null;
+    this.flood?.clear();
+    this.flood = null;
+    this.net.user.bouncer.connectDone(this);
+    this.net.logger.info({ user: this.net.user.name, network: this.net.name, reason }, 'network disconnected');
+    if (wasReady || this.net.clients.length > 0) this.net.onDisconnected(reason);
+    if (this.wanted && !this.quitting) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const b = this.net.user.bouncer.opts;
+    const base = b.reconnectBaseMs ?? 2000;
+    const max = b.reconnectMaxMs ?? 300_000;
+    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 20));
+    const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
+    this.attempts++;
+    this.net.logger.info({ user: this.net.user.name, network: this.net.name, delayMs: jittered }, 'reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, jittered);
+  }
+
+  /** Called by the bouncer's sweep: PING when idle, drop when the network stays silent. */
+  sweep(now: number, intervalMs: number, timeoutMs: number): void {
+    if (this.state === 'idle' || !this.transport) return;
+    const idle = now - this.lastRx;
+    if (this.state !== 'ready') {
+      if (idle > intervalMs + timeoutMs) this.transport.close(true);
+      return;
+    }
+    if (idle > intervalMs + timeoutMs && this.pingSent) {
+      this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, 'ping timeout');
+      this.transport.close(true);
+      return;
+    }
+    if (idle > intervalMs && !this.pingSent) {
+      this.pingSent = true;
+      this.transport.queue('PING :otrbnc');
+      return;
+    }
+    if (idle <= intervalMs) this.pingSent = false;
+  }
+
+  /** QUIT and close (disconnect, jump, delnetwork, shutdown). */
+  async quit(message: string, reconnect = false): Promise<void> {
+    this.wanted = reconnect;
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    const t = this.transport;
+    if (!t) return;
+    if (this.state === 'ready' || this.state === 'registering') t.queue(buildLine('', 'QUIT', [message]));
+    this.quitting = t.end();
+    try {
+      await this.quitting;
+    } finally {
+      this.quitting = null;
+    }
+    if (reconnect) this.connect();
+  }
+}

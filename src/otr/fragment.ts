@@ -1,0 +1,216 @@
+// Fragmentation (spec "Fragmentation"): splitting an outgoing OTR message into wire lines that fit a byte
+// budget, and putting incoming fragments back together.
+//
+// Outgoing, as libotr 4.1.1 (otrl_proto_fragment_create / fragment_and_send):
+//   v3  ?OTR|%08x|%08x,%05u,%05u,piece,   header counted as 37 bytes against the budget
+//   v2  ?OTR,%05u,%05u,piece,             header counted as 19 bytes
+// A message is split only when it is longer than the budget; each fragment is then at most budget−1 bytes
+// (libotr counts the C string's NUL). Pieces never split a UTF-8 character.
+//
+// Incoming: the header is found anywhere in the line (libotr uses strstr), "?OTR|" before "?OTR,".
+// libotr keeps only an in-order run (k=1 restarts, anything but k+1 discards). We accept fragments in any
+// order instead, which is a superset for in-order senders:
+//   - pieces are kept by k for one message at a time, identified by (version, tags, n);
+//   - a fragment of another message (other n or tags) discards the partial one and starts anew;
+//   - an exact duplicate is ignored; a different piece for a k we hold discards the partial message and
+//     starts anew from that piece (the peer began another message);
+//   - k=0, n=0, k>n, non-numeric or oversized numbers, an empty piece or a missing trailing comma: the
+//     line is dropped and the partial message is kept (libotr ignores such lines too);
+//   - the partial message is capped (default 64 KiB, pieces plus a fixed per-piece overhead): a message
+//     that would exceed it is discarded whole;
+//   - a line that is not a fragment is returned as it is; if it is an OTR message ("?OTR" anywhere) any
+//     partial message is discarded, as libotr does.
+// A message is returned only when every piece 1..n is present. push() never throws.
+import type { OtrVersion } from './api.ts';
+
+const HEADER_LEN: Record<OtrVersion, number> = { 3: 37, 2: 19 };
+const MAX_FRAGMENTS = 65535;
+/** Per-piece bookkeeping charged against the reassembly cap, so a flood of tiny pieces is bounded too. */
+const PIECE_OVERHEAD = 32;
+export const DEFAULT_REASSEMBLY_CAP = 64 * 1024;
+
+export interface FragmentHeader {
+  version: OtrVersion;
+  senderTag: number;
+  receiverTag: number;
+  k: number;
+  n: number;
+  piece: string;
+}
+
+export type PushResult =
+  | { kind: 'complete'; message: string }
+  | { kind: 'pending' }
+  | { kind: 'dropped'; reason: string };
+
+/**
+ * Split `msg` into fragments for a peer whose lines may be `maxSize` bytes long (UTF-8).
+ * Returns [msg] when it fits or maxSize is 0. Throws RangeError when maxSize leaves no room after the
+ * header or the message would need more than 65535 fragments (a caller's configuration error).
+ */
+export function fragmentMessage(
+  msg: string,
+  maxSize: number,
+  version: OtrVersion,
+  senderTag: number,
+  receiverTag: number,
+): string[] {
+  if (maxSize === 0) return [msg];
+  const ascii = isAscii(msg);
+  const length = ascii ? msg.length : Buffer.byteLength(msg, 'utf8');
+  if (length <= maxSize) return [msg];
+  const room = maxSize - HEADER_LEN[version];
+  if (!Number.isInteger(room) || room < 1) {
+    throw new RangeError(`fragmentMessage: a budget of ${maxSize} bytes leaves no room for a v${version} fragment`);
+  }
+  const pieces = ascii ? splitAscii(msg, room) : splitUtf8(msg, room);
+  const n = pieces.length;
+  if (n > MAX_FRAGMENTS) throw new RangeError(`fragmentMessage: ${n} fragments exceed the limit of ${MAX_FRAGMENTS}`);
+  const prefix =
+    version === 3 ? `?OTR|${hex8(senderTag)}|${hex8(receiverTag)},` : '?OTR,';
+  const total = pad5(n);
+  return pieces.map((piece, i) => `${prefix}${pad5(i + 1)},${total},${piece},`);
+}
+
+/** The fragment header of `line`, or undefined when the line is not a well-formed fragment. */
+export function parseFragmentHeader(line: string): FragmentHeader | undefined {
+  const h = parse(line);
+  return typeof h === 'object' && h.k >= 1 && h.n >= 1 && h.k <= h.n ? h : undefined;
+}
+
+/** Reassembles the fragments from one peer (one per peer instance). */
+export class Reassembler {
+  private key: string | undefined;
+  private n = 0;
+  private pieces = new Map<number, string>();
+  private charged = 0;
+
+  constructor(private readonly cap = DEFAULT_REASSEMBLY_CAP) {}
+
+  /** True while part of a message is held. */
+  get pending(): boolean {
+    return this.pieces.size > 0;
+  }
+
+  /** What the partial message is charged against the cap. */
+  get bufferedBytes(): number {
+    return this.charged;
+  }
+
+  push(line: string): PushResult {
+    const h = parse(line);
+    if (h === 'none') {
+      if (line.includes('?OTR')) this.clear();
+      return { kind: 'complete', message: line };
+    }
+    if (h === 'bad') return { kind: 'dropped', reason: 'malformed fragment header' };
+    if (h.k < 1 || h.n < 1 || h.k > h.n) return { kind: 'dropped', reason: `fragment ${h.k} of ${h.n} is out of range` };
+    if (h.n === 1) {
+      this.clear();
+      return { kind: 'complete', message: h.piece };
+    }
+    const key = `${h.version}|${h.senderTag}|${h.receiverTag}|${h.n}`;
+    if (key !== this.key) {
+      this.clear();
+      this.key = key;
+      this.n = h.n;
+    }
+    const held = this.pieces.get(h.k);
+    if (held !== undefined) {
+      if (held === h.piece) return { kind: 'pending' };
+      this.clear();
+      this.key = key;
+      this.n = h.n;
+    }
+    const cost = h.piece.length + PIECE_OVERHEAD;
+    if (this.charged + cost > this.cap) {
+      this.clear();
+      return { kind: 'dropped', reason: `fragmented message exceeds ${this.cap} bytes` };
+    }
+    this.pieces.set(h.k, h.piece);
+    this.charged += cost;
+    if (this.pieces.size < this.n) return { kind: 'pending' };
+    const parts: string[] = new Array(this.n);
+    for (let k = 1; k <= this.n; k++) parts[k - 1] = this.pieces.get(k)!;
+    this.clear();
+    return { kind: 'complete', message: parts.join('') };
+  }
+
+  /** Forget any partial message. */
+  clear(): void {
+    this.key = undefined;
+    this.n = 0;
+    this.pieces.clear();
+    this.charged = 0;
+  }
+}
+
+// "?OTR|sender|receiver,k,n,piece," (v3) or "?OTR,k,n,piece," (v2); k and n may be zero-padded.
+const V3 = /\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),/y;
+const V2 = /\?OTR,(\d{1,5}),(\d{1,5}),([^,]+),/y;
+
+/** 'none' = not a fragment; 'bad' = a fragment marker with a header that does not parse. */
+function parse(line: string): FragmentHeader | 'none' | 'bad' {
+  let at = line.indexOf('?OTR|');
+  if (at >= 0) {
+    V3.lastIndex = at;
+    const m = V3.exec(line);
+    if (!m) return 'bad';
+    const k = Number(m[3]);
+    const n = Number(m[4]);
+    if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
+    return { version: 3, senderTag: parseInt(m[1]!, 16), receiverTag: parseInt(m[2]!, 16), k, n, piece: m[5]! };
+  }
+  at = line.indexOf('?OTR,');
+  if (at >= 0) {
+    V2.lastIndex = at;
+    const m = V2.exec(line);
+    if (!m) return 'bad';
+    const k = Number(m[1]);
+    const n = Number(m[2]);
+    if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
+    return { version: 2, senderTag: 0, receiverTag: 0, k, n, piece: m[3]! };
+  }
+  return 'none';
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function splitAscii(s: string, room: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i += room) out.push(s.slice(i, i + room));
+  return out;
+}
+
+/** Split at code point boundaries so that each piece is at most `room` UTF-8 bytes. */
+function splitUtf8(s: string, room: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < s.length; ) {
+    const cp = s.codePointAt(i)!;
+    const units = cp > 0xffff ? 2 : 1;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (size > room) throw new RangeError(`fragmentMessage: a ${size}-byte character does not fit in ${room} bytes`);
+    if (bytes + size > room) {
+      out.push(s.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+    i += units;
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function pad5(n: number): string {
+  return String(n).padStart(5, '0');
+}

@@ -1,0 +1,187 @@
+// Key management for data messages (spec "Data Exchange"): our two newest DH keypairs, their two newest
+// public keys, key ids, per-pair counters, rotation on acknowledgement, and revealing old MAC keys.
+// Session keys are derived lazily, only for the (our key, their key) pairs actually used: in ping-pong
+// that is 3 modular exponentiations per message (one new keypair, one key for sending, one for receiving)
+// where libotr does 5.
+import { bigintToBytes, bytesToBigint } from './crypto/bigint.ts';
+import { constantTimeEqual, wipe } from './crypto/constant-time.ts';
+import { deriveSessionKeys, generateKeyPair, isValidPublic, wipeSessionKeys, type DhKeyPair, type SessionKeys } from './dh.ts';
+
+interface Pair {
+  keys: SessionKeys;
+  sendCtr: Uint8Array; // 8 bytes, last counter used
+  recvCtr: Uint8Array; // 8 bytes, last counter accepted
+  recvMacUsed: boolean;
+}
+
+export type KeyCheck =
+  | { ok: true; recvAes: Uint8Array; extraKey: Uint8Array; commit: () => void }
+  | { ok: false; reason: string };
+
+export class KeyManager {
+  ourKeyid: number;
+  private ourOld: DhKeyPair; // id ourKeyid-1
+  private ourCur: DhKeyPair | undefined; // id ourKeyid, generated on first need
+  theirKeyid: number;
+  private theirY: bigint;
+  private theirOldY: bigint | undefined;
+  private pairs = new Map<string, Pair>();
+  private revealed: Uint8Array[] = [];
+  /** Modular exponentiations spent (for the benchmark's accounting). */
+  modexps = 0;
+
+  /** From a finished AKE: the AKE keypair becomes our old key (id k), the next one is k+1 (as libotr). */
+  constructor(akeDh: DhKeyPair, akeKeyid: number, theirPub: bigint, theirKeyid: number) {
+    this.ourOld = akeDh;
+    this.ourKeyid = akeKeyid + 1;
+    this.theirY = theirPub;
+    this.theirKeyid = theirKeyid;
+  }
+
+  private current(): DhKeyPair {
+    if (!this.ourCur) {
+      this.ourCur = generateKeyPair();
+      this.modexps++;
+    }
+    return this.ourCur;
+  }
+
+  private nextDhBytes: Uint8Array | undefined;
+
+  /** Our newest public key as MPI bytes, sent as "next DH key" in every data message. */
+  get nextDh(): Uint8Array {
+    this.nextDhBytes ??= bigintToBytes(this.current().pub);
+    return this.nextDhBytes;
+  }
+
+  private pair(ourId: number, theirId: number): Pair {
+    const k = `${ourId}:${theirId}`;
+    let p = this.pairs.get(k);
+    if (!p) {
+      const ours = ourId === this.ourKeyid ? this.current() : this.ourOld;
+      const theirs = theirId === this.theirKeyid ? this.theirY : this.theirOldY!;
+      p = { keys: deriveSessionKeys(ours, theirs), sendCtr: new Uint8Array(8), recvCtr: new Uint8Array(8), recvMacUsed: false };
+      this.modexps++;
+      this.pairs.set(k, p);
+    }
+    return p;
+  }
+
+  /** Keys, key ids and next counter for an outgoing message: our acknowledged key with their newest. */
+  forSending(): { senderKeyid: number; recipientKeyid: number; ctr: Uint8Array; keys: SessionKeys } {
+    const p = this.pair(this.ourKeyid - 1, this.theirKeyid);
+    incrementCounter(p.sendCtr);
+    return { senderKeyid: this.ourKeyid - 1, recipientKeyid: this.theirKeyid, ctr: p.sendCtr.slice(), keys: p.keys };
+  }
+
+  /** The extra symmetric key of the pair used for sending now. */
+  currentExtraKey(): Uint8Array {
+    return this.pair(this.ourKeyid - 1, this.theirKeyid).keys.extraKey.slice();
+  }
+
+  /**
+   * Checks an incoming message's key ids, MAC and counter, without changing anything; `commit()` then
+   * records the counter and rotates keys (call it only once the message is accepted).
+   */
+  check(
+    senderKeyid: number,
+    recipientKeyid: number,
+    nextDhBytes: Uint8Array,
+    ctr: Uint8Array,
+    authenticated: Uint8Array,
+    mac: Uint8Array,
+    macFn: (key: Uint8Array, data: Uint8Array) => Uint8Array,
+  ): KeyCheck {
+    if (
+      this.theirKeyid === 0 ||
+      senderKeyid === 0 ||
+      recipientKeyid === 0 ||
+      (senderKeyid !== this.theirKeyid && senderKeyid !== this.theirKeyid - 1) ||
+      (recipientKeyid !== this.ourKeyid && recipientKeyid !== this.ourKeyid - 1)
+    ) {
+      return { ok: false, reason: 'unknown key id' };
+    }
+    if (senderKeyid === this.theirKeyid - 1 && this.theirOldY === undefined) return { ok: false, reason: 'unknown key id' };
+    if (recipientKeyid === this.ourKeyid && !this.ourCur) return { ok: false, reason: 'key not yet announced' };
+    let nextDh = 0n;
+    if (senderKeyid === this.theirKeyid) {
+      nextDh = bytesToBigint(nextDhBytes);
+      if (!isValidPublic(nextDh)) return { ok: false, reason: 'next DH key out of range' };
+    }
+    const p = this.pair(recipientKeyid, senderKeyid);
+    if (!constantTimeEqual(macFn(p.keys.recvMac, authenticated), mac)) return { ok: false, reason: 'bad MAC' };
+    if (compareCounter(ctr, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
+    return {
+      ok: true,
+      recvAes: p.keys.recvAes,
+      extraKey: p.keys.extraKey.slice(),
+      commit: () => {
+        p.recvMacUsed = true;
+        p.recvCtr.set(ctr);
+        if (recipientKeyid === this.ourKeyid) this.rotateOurs();
+        if (senderKeyid === this.theirKeyid) this.rotateTheirs(nextDh);
+      },
+    };
+  }
+
+  private dropPairs(pred: (ourId: number, theirId: number) => boolean): void {
+    for (const [k, p] of this.pairs) {
+      const [o, t] = k.split(':').map(Number) as [number, number];
+      if (!pred(o, t)) continue;
+      if (p.recvMacUsed) this.revealed.push(p.keys.recvMac.slice());
+      wipeSessionKeys(p.keys);
+      this.pairs.delete(k);
+    }
+  }
+
+  private rotateOurs(): void {
+    const gone = this.ourKeyid - 1;
+    this.dropPairs((o) => o === gone);
+    this.ourOld = this.current();
+    this.ourCur = undefined;
+    this.nextDhBytes = undefined;
+    this.ourKeyid++;
+  }
+
+  private rotateTheirs(nextDh: bigint): void {
+    const gone = this.theirKeyid - 1;
+    this.dropPairs((_o, t) => t === gone);
+    this.theirOldY = this.theirY;
+    this.theirY = nextDh;
+    this.theirKeyid++;
+  }
+
+  /** Old MAC keys to publish with the next message (then forgotten). */
+  takeRevealedMacKeys(): Uint8Array {
+    const out = new Uint8Array(this.revealed.length * 20);
+    this.revealed.forEach((k, i) => out.set(k, i * 20));
+    wipe(...this.revealed);
+    this.revealed = [];
+    return out;
+  }
+
+  /** libotr's check whether a new AKE only refreshed this session (same keys on both sides). */
+  sameAs(akeDh: DhKeyPair, theirPub: bigint): boolean {
+    return this.ourOld.pub === akeDh.pub && (this.theirY === theirPub || this.theirOldY === theirPub);
+  }
+
+  wipe(): void {
+    this.dropPairs(() => true);
+    wipe(...this.revealed);
+    this.revealed = [];
+    this.ourCur = undefined;
+    this.theirOldY = undefined;
+  }
+}
+
+export function incrementCounter(c: Uint8Array): void {
+  for (let i = c.length - 1; i >= 0; i--) {
+    c[i] = (c[i]! + 1) & 0xff;
+    if (c[i] !== 0) return;
+  }
+}
+
+export function compareCounter(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 8; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}

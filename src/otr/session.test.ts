@@ -1,0 +1,303 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deliver, makeSide, pump, testKeys, texts, eventTypes, type Side } from './testing/pair.ts';
+
+async function secure(version: 2 | 3, start: 'query' | 'whitespace' | 'error' = 'query'): Promise<[Side, Side]> {
+  const [ka, kb] = await testKeys();
+  const pol = version === 2 ? { allowV3: false } : {};
+  const a = makeSide('alice', 'bob', ka, pol);
+  const b = makeSide('bob', 'alice', kb);
+  if (start === 'query') a.session.startAke();
+  else if (start === 'whitespace') a.session.send('hello there');
+  else a.outbox.push('?OTR Error: something broke');
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  assert.equal(a.session.version, version);
+  return [a, b];
+}
+
+for (const version of [2, 3] as const) {
+  for (const start of ['query', 'whitespace', 'error'] as const) {
+    test(`v${version} AKE started by ${start}, then messages both ways`, async () => {
+      const [a, b] = await secure(version, start);
+      assert.equal(a.session.activeFingerprint, b.account.fingerprint);
+      assert.equal(b.session.activeFingerprint, a.account.fingerprint);
+      const ga = a.events.find((e) => e.type === 'gone_secure');
+      assert.ok(ga && ga.type === 'gone_secure' && ga.version === version && !ga.trusted);
+      if (version === 3) assert.equal(ga.instance, b.account.instanceTag);
+      assert.ok(eventTypes(a).includes('new_fingerprint'));
+      const r1 = a.session.send('hi bob');
+      assert.deepEqual(r1, { kind: 'sent', encrypted: true });
+      assert.ok(a.outbox[0]!.startsWith(version === 3 ? '?OTR:AAMD' : '?OTR:AAID'));
+      pump(a, b);
+      b.session.send('hi alice');
+      pump(a, b);
+      assert.ok(texts(b).includes('hi bob'));
+      assert.ok(texts(a).includes('hi alice'));
+    });
+  }
+}
+
+test('v3: sessionId halves differ between roles and ssids match', async () => {
+  const [a, b] = await secure(3);
+  const sa = a.session.sessionId!;
+  const sb = b.session.sessionId!;
+  assert.deepEqual(sa.ssid, sb.ssid);
+  assert.notEqual(sa.boldHalf, sb.boldHalf);
+});
+
+test('rotation over many messages, both directions and one-way bursts, with MAC keys revealed', async () => {
+  const [a, b] = await secure(3);
+  for (let i = 0; i < 200; i++) {
+    a.session.send(`a${i}`);
+    if (i % 3 === 0) pump(a, b);
+    b.session.send(`b${i}`);
+    if (i % 5 === 0) pump(a, b);
+  }
+  pump(a, b);
+  const ta = texts(a).filter((t) => t.startsWith('b'));
+  const tb = texts(b).filter((t) => t.startsWith('a'));
+  assert.equal(tb.length, 200);
+  assert.equal(ta.length, 200);
+  assert.deepEqual(tb, Array.from({ length: 200 }, (_, i) => `a${i}`));
+  assert.ok(!eventTypes(a).includes('unreadable') && !eventTypes(b).includes('unreadable'));
+});
+
+test('ping-pong costs 3 modexps per message for the data keys', async () => {
+  const [a, b] = await secure(3);
+  a.session.send('x');
+  pump(a, b);
+  b.session.send('y');
+  pump(a, b);
+  const before = a.session.dataModexps + b.session.dataModexps;
+  for (let i = 0; i < 20; i++) {
+    a.session.send('ping');
+    pump(a, b);
+    b.session.send('pong');
+    pump(a, b);
+  }
+  const per = (a.session.dataModexps + b.session.dataModexps - before) / 40;
+  assert.ok(per <= 3, `modexps per message ${per}`);
+});
+
+test('replayed data message is unreadable and not shown again', async () => {
+  const [a, b] = await secure(3);
+  a.session.send('once');
+  const wire = a.outbox[0]!;
+  pump(a, b);
+  b.events.length = 0;
+  const r = b.session.receive(wire);
+  assert.deepEqual(r, { kind: 'internal' });
+  assert.ok(eventTypes(b).includes('unreadable'));
+  assert.ok(b.outbox.some((w) => w.startsWith('?OTR Error:')));
+});
+
+test('finish: peer goes finished, its send is refused and never reaches the wire', async () => {
+  const [a, b] = await secure(3);
+  a.session.finish();
+  assert.equal(a.session.state, 'plaintext');
+  pump(a, b);
+  assert.equal(b.session.state, 'finished');
+  assert.ok(b.events.some((e) => e.type === 'gone_insecure' && e.reason === 'peer_finished'));
+  const r = b.session.send('secret stuff');
+  assert.deepEqual(r, { kind: 'refused', reason: 'finished' });
+  assert.equal(b.outbox.length, 0);
+  b.session.finish();
+  assert.equal(b.session.state, 'plaintext');
+});
+
+test('an unauthenticated ?OTR Error: does not end an encrypted session', async () => {
+  const [a, b] = await secure(3);
+  b.session.receive('?OTR Error: fake');
+  assert.equal(b.session.state, 'encrypted');
+  assert.ok(b.events.some((e) => e.type === 'error_from_peer' && e.message === 'fake'));
+});
+
+test('plaintext while encrypted is flagged', async () => {
+  const [a, b] = await secure(3);
+  const r = b.session.receive('sneaky');
+  assert.deepEqual(r, { kind: 'message', text: 'sneaky', encrypted: false });
+  assert.ok(eventTypes(b).includes('received_unencrypted'));
+});
+
+test('re-key with the same peer: still_secure, messages keep flowing', async () => {
+  const [a, b] = await secure(3);
+  a.session.startAke();
+  pump(a, b);
+  assert.ok(eventTypes(a).includes('still_secure'));
+  assert.equal(a.session.state, 'encrypted');
+  a.session.send('after rekey');
+  pump(a, b);
+  assert.ok(texts(b).includes('after rekey'));
+});
+
+test('REQUIRE_ENCRYPTION queues, starts the AKE and sends once secure', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka, { requireEncryption: true });
+  const b = makeSide('bob', 'alice', kb);
+  assert.deepEqual(a.session.send('for bob only'), { kind: 'queued' });
+  assert.ok(a.outbox[0]!.startsWith('?OTRv23?'));
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.deepEqual(texts(b), ['for bob only']);
+  assert.ok(eventTypes(a).includes('queued_sent'));
+});
+
+test('REQUIRE_ENCRYPTION: a queued message is NOT released to a different fingerprint', async () => {
+  const [ka, kb, km] = await testKeys();
+  const a = makeSide('alice', 'bob', ka, { requireEncryption: true });
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  pump(a, b);
+  a.session.finish();
+  pump(a, b);
+  b.session.finish();
+  // Alice writes for bob's fingerprint; mallory answers the AKE.
+  assert.deepEqual(a.session.send('for bob only'), { kind: 'queued' });
+  const m = makeSide('bob', 'alice', km);
+  a.outbox.length = 0;
+  a.session.startAke();
+  pump(a, m);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(a.session.activeFingerprint, m.account.fingerprint);
+  assert.deepEqual(texts(m), []);
+  assert.ok(a.events.some((e) => e.type === 'queued_dropped' && e.reason === 'fingerprint_mismatch'));
+  assert.ok(a.events.some((e) => e.type === 'gone_secure' && e.fingerprint === m.account.fingerprint));
+});
+
+test('REQUIRE_ENCRYPTION with a known fingerprint: not released to an unknown one at first contact', async () => {
+  const [ka, kb, km] = await testKeys();
+  const b = makeSide('bob', 'alice', kb);
+  const a = makeSide('alice', 'bob', ka, { requireEncryption: true });
+  a.account.addFingerprint('bob', b.account.fingerprint!);
+  a.session.send('hello');
+  const m = makeSide('bob', 'alice', km);
+  pump(a, m);
+  assert.deepEqual(texts(m), []);
+  assert.ok(a.events.some((e) => e.type === 'queued_dropped'));
+});
+
+test('simultaneous v3 start (collision) converges', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  b.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  a.session.send('x');
+  b.session.send('y');
+  pump(a, b);
+  assert.ok(texts(b).includes('x') && texts(a).includes('y'));
+});
+
+test('simultaneous v2 start (collision) converges', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka, { allowV3: false });
+  const b = makeSide('bob', 'alice', kb, { allowV3: false });
+  a.session.startAke();
+  b.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+});
+
+test('whitespace tag: offered once, stripped, and rejected offer stops tagging', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  a.session.send('one');
+  assert.ok(a.outbox[0]!.startsWith('one \t  \t\t\t\t \t \t \t  '));
+  a.session.receive('plain reply');
+  a.session.send('two');
+  assert.equal(a.outbox[1], 'two');
+});
+
+test('v3 multiple instances of one peer: each gets its own session, messages go to the best', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b1 = makeSide('bob', 'alice', kb);
+  const b2 = makeSide('bob', 'alice', kb);
+  // b1 and b2 both answer alice's query.
+  a.session.startAke();
+  const q = a.outbox.shift()!;
+  for (const line of q.split('\n')) {
+    b1.session.receive(line);
+    b2.session.receive(line);
+  }
+  // Deliver both peers' commits to alice; alice answers each instance.
+  const fanOut = () => {
+    for (const w of a.outbox.splice(0)) {
+      deliver(w, b1);
+      deliver(w, b2);
+    }
+    for (const w of b1.outbox.splice(0)) deliver(w, a);
+    for (const w of b2.outbox.splice(0)) deliver(w, a);
+  };
+  for (let i = 0; i < 6; i++) fanOut();
+  assert.equal(b1.session.state, 'encrypted');
+  assert.equal(b2.session.state, 'encrypted');
+  assert.equal(a.events.filter((e) => e.type === 'gone_secure').length, 2);
+  a.session.send('to the latest');
+  fanOut();
+  const got = [...texts(b1), ...texts(b2)].filter((t) => t === 'to the latest');
+  assert.equal(got.length, 1);
+  assert.ok(b1.events.concat(b2.events).some((e) => e.type === 'message_for_other_instance'));
+});
+
+test('fragments out and in: a 2000-byte message at 400 bytes', async () => {
+  const [a, b] = await secure(3);
+  a.maxSize = 400;
+  b.maxSize = 400;
+  const big = 'x'.repeat(2000);
+  a.session.send(big);
+  assert.ok(a.outbox.length > 1 && a.outbox.every((w) => w.length <= 400));
+  pump(a, b);
+  assert.ok(texts(b).includes(big));
+});
+
+test('heartbeat after 60 s of silence, as libotr', async () => {
+  const [ka, kb] = await testKeys();
+  let now = 1_000_000;
+  const a = makeSide('alice', 'bob', ka, {}, () => now);
+  const b = makeSide('bob', 'alice', kb, {}, () => now);
+  a.session.startAke();
+  pump(a, b);
+  a.session.send('hello');
+  pump(a, b);
+  now += 61_000;
+  a.session.send('still there?');
+  a.events.length = b.events.length = 0;
+  pump(a, b);
+  assert.ok(eventTypes(b).includes('heartbeat_sent'));
+  assert.ok(!texts(a).includes(''));
+});
+
+test('extra symmetric key (TLV 8): both sides get the same key', async () => {
+  const [a, b] = await secure(3);
+  const key = a.session.extraSymmetricKey(7, new Uint8Array([1, 2]))!;
+  pump(a, b);
+  const ev = b.events.find((e) => e.type === 'received_symkey');
+  assert.ok(ev && ev.type === 'received_symkey');
+  assert.equal(ev.use, 7);
+  assert.deepEqual(ev.useData, new Uint8Array([1, 2]));
+  assert.deepEqual(ev.key, key);
+});
+
+test('dispose wipes and refuses', async () => {
+  const [a] = await secure(3);
+  a.session.dispose();
+  assert.deepEqual(a.session.send('x'), { kind: 'refused', reason: 'no_session' });
+});
+
+test('tick forgets an unanswered v3 commit after 60 s', async () => {
+  const [ka] = await testKeys();
+  let now = 5_000_000;
+  const a = makeSide('alice', 'bob', ka, {}, () => now);
+  a.session.receive('?OTRv3?');
+  assert.equal(a.outbox.length, 1);
+  a.session.tick(now + 61_000);
+  // A DH-Key arriving now finds nothing to answer.
+  assert.equal(a.session.state, 'plaintext');
+});

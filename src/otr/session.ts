@@ -1,0 +1,705 @@
+// A conversation with one peer (libotr: a master ConnContext and one child per peer instance), with
+// libotr's message-state semantics: plaintext → encrypted → finished. Wire lines go out through
+// SessionHost.inject (fragmented to host.maxMessageSize()); events are typed values, never strings.
+import type {
+  FingerprintHex,
+  MessageState,
+  OtrEvent,
+  OtrVersion,
+  ReceiveResult,
+  SendResult,
+  SessionHost,
+  SmpEvent,
+  Tlv,
+} from './api.ts';
+import type { OtrAccount } from './account.ts';
+import { Ake, type AkeResult } from './ake.ts';
+import { aes128Ctr, counterBlock } from './crypto/aes.ts';
+import { wipe } from './crypto/constant-time.ts';
+import { FLAG_IGNORE_UNREADABLE, dataMac, decodeDataMessage, encodeDataMessage, readFlags } from './data-message.ts';
+import { fragmentMessage, parseFragmentHeader, Reassembler } from './fragment.ts';
+import { commitExpired, heartbeatDue } from './heartbeat.ts';
+import { isValidInstanceTag } from './instance-tags.ts';
+import { KeyManager } from './keys.ts';
+import {
+  MSG_DATA,
+  MSG_DH_COMMIT,
+  MSG_DH_KEY,
+  MSG_REVEAL_SIG,
+  MSG_SIGNATURE,
+  bestVersion,
+  classify,
+  decodeOtrMessage,
+  encodedVersion,
+  errorMessage,
+  errorText,
+  findWhitespaceTag,
+  queryVersions,
+  readHeader,
+  whitespaceTag,
+  type Header,
+} from './message.ts';
+import { otrEnabled, versionAllowed } from './policy.ts';
+import { createSmp, type SmpEngine } from './smp-glue.ts';
+import { TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, decodePlaintext, encodePlaintext } from './tlv.ts';
+
+/** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
+export const ERROR_UNREADABLE = 'You transmitted an unreadable encrypted message.';
+export const ERROR_MALFORMED = 'You transmitted a malformed data message.';
+
+/** Most peer instances kept per session; more are refused (a flood of fake instance tags stays bounded). */
+const MAX_INSTANCES = 32;
+
+/** One peer instance (v3) or the master / v2 context (theirTag 0). */
+class Instance {
+  readonly ake: Ake;
+  state: MessageState = 'plaintext';
+  version: OtrVersion | undefined;
+  keys: KeyManager | undefined;
+  fingerprint: FingerprintHex | undefined;
+  fpBytes: Uint8Array | undefined;
+  ssid: Uint8Array | undefined;
+  smp: SmpEngine | undefined;
+  smpQuestion: string | undefined;
+  smpReceivedQuestion = false;
+  lastSent = 0;
+  lastRecv = 0;
+  commitSent = 0;
+
+  constructor(
+    public theirTag: number,
+    ourTag: () => number,
+  ) {
+    this.ake = new Ake({ ourTag, theirTag: () => this.theirTag });
+  }
+
+  endEncryption(): void {
+    this.keys?.wipe();
+    this.keys = undefined;
+    wipe(this.ssid);
+    this.ssid = undefined;
+    this.smp?.reset();
+    this.smpQuestion = undefined;
+  }
+
+  wipeAll(): void {
+    this.endEncryption();
+    this.ake.clear();
+  }
+}
+
+interface Queued {
+  text: string;
+  /** Fingerprints the message may be released to; undefined = first contact, any authenticated peer. */
+  expected: Set<FingerprintHex> | undefined;
+}
+
+export class OtrSession {
+  private readonly master: Instance;
+  private readonly instances = new Map<number, Instance>();
+  private readonly reassemblers = new Map<string, Reassembler>();
+  private queue: Queued[] = [];
+  private offer: 'none' | 'sent' | 'rejected' | 'accepted' = 'none';
+  /** The fingerprint of the last peer we were secure with in this session. */
+  private lastFingerprint: FingerprintHex | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly account: OtrAccount,
+    readonly peer: string,
+    private readonly host: SessionHost,
+  ) {
+    this.master = new Instance(0, () => this.account.instanceTag);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  /** libotr's OTRL_INSTAG_BEST: encrypted before finished before plaintext, then the most recent. */
+  private best(): Instance {
+    let best = this.master;
+    const rank = (i: Instance) => (i.state === 'encrypted' ? 2 : i.state === 'finished' ? 1 : 0);
+    for (const i of this.instances.values()) {
+      if (rank(i) > rank(best) || (rank(i) === rank(best) && i.lastRecv > best.lastRecv)) best = i;
+    }
+    return best;
+  }
+
+  get state(): MessageState {
+    return this.best().state;
+  }
+
+  get activeFingerprint(): FingerprintHex | undefined {
+    const b = this.best();
+    return b.state === 'plaintext' ? undefined : b.fingerprint;
+  }
+
+  get version(): OtrVersion | undefined {
+    const b = this.best();
+    return b.state === 'encrypted' ? b.version : undefined;
+  }
+
+  /** The peer's instance tag of the best instance (0 for v2 or none). */
+  get theirInstanceTag(): number {
+    return this.best().theirTag;
+  }
+
+  /** The secure session id (8 bytes) and which half to show bold, while encrypted. */
+  get sessionId(): { ssid: Uint8Array; boldHalf: 'first' | 'second' } | undefined {
+    const b = this.best();
+    return b.state === 'encrypted' && b.ssid ? { ssid: b.ssid.slice(), boldHalf: this.ssidHalf.get(b) ?? 'first' } : undefined;
+  }
+  private readonly ssidHalf = new WeakMap<Instance, 'first' | 'second'>();
+
+  get smpPending(): { question?: string } | undefined {
+    const b = this.best();
+    if (b.state !== 'encrypted' || !b.smp?.awaitingSecret) return undefined;
+    return b.smpQuestion === undefined ? {} : { question: b.smpQuestion };
+  }
+
+  get smpInProgress(): boolean {
+    const b = this.best();
+    return b.state === 'encrypted' && !!b.smp?.inProgress;
+  }
+
+  /** Messages waiting for an encrypted session (REQUIRE_ENCRYPTION). */
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  /** Modular exponentiations spent on data-message keys by the best instance (benchmark accounting). */
+  get dataModexps(): number {
+    return this.best().keys?.modexps ?? 0;
+  }
+
+  private emit(e: OtrEvent): void {
+    this.host.event(e);
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  send(text: string): SendResult {
+    if (this.disposed) return { kind: 'refused', reason: 'no_session' };
+    const policy = this.account.policy;
+    if (!otrEnabled(policy)) {
+      this.host.inject(text);
+      return { kind: 'sent', encrypted: false };
+    }
+    const b = this.best();
+    if (b.state === 'encrypted') {
+      this.sendData(b, text, [], 0);
+      return { kind: 'sent', encrypted: true };
+    }
+    if (b.state === 'finished') {
+      this.emit({ type: 'refused', reason: 'finished' });
+      return { kind: 'refused', reason: 'finished' };
+    }
+    if (policy.requireEncryption) {
+      this.queue.push({ text, expected: this.expectedFingerprints() });
+      this.master.lastSent = this.account.now();
+      this.sendQuery();
+      return { kind: 'queued' };
+    }
+    let wire = text;
+    if (policy.sendWhitespaceTag && this.offer !== 'rejected') {
+      wire = text + whitespaceTag(policy);
+      this.offer = 'sent';
+    }
+    this.host.inject(wire);
+    return { kind: 'sent', encrypted: false };
+  }
+
+  /** Who a message written now may go to once the AKE completes. */
+  private expectedFingerprints(): Set<FingerprintHex> | undefined {
+    if (this.lastFingerprint) return new Set([this.lastFingerprint]);
+    const known = this.account.fingerprintsOf(this.peer);
+    if (known.length === 0) return undefined;
+    const trusted = known.filter((f) => f.trust !== '');
+    return new Set((trusted.length > 0 ? trusted : known).map((f) => f.fingerprint));
+  }
+
+  /** Sends a query message (libotr: what otrl_message_sending does with "?OTR?"). */
+  startAke(): void {
+    if (this.disposed || !otrEnabled(this.account.policy)) return;
+    this.sendQuery();
+  }
+
+  private sendQuery(): void {
+    this.offer = 'sent';
+    this.host.inject(this.account.queryMessage());
+  }
+
+  /** Ends the private conversation: TLV 1 to each encrypted instance, then plaintext. */
+  finish(): void {
+    const all = [this.master, ...this.instances.values()];
+    for (const i of all) {
+      if (i.state === 'encrypted') {
+        try {
+          this.sendData(i, '', [{ type: TLV_DISCONNECTED, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE);
+        } catch {
+          // A message we cannot build is not sent; we still end the session.
+        }
+      }
+      const was = i.state;
+      i.state = 'plaintext';
+      i.endEncryption();
+      if (was !== 'plaintext') this.emit({ type: 'gone_insecure', reason: 'we_finished' });
+    }
+    this.dropQueue('finished');
+  }
+
+  private dropQueue(reason: 'fingerprint_mismatch' | 'finished'): void {
+    if (this.queue.length === 0) return;
+    const count = this.queue.length;
+    this.queue = [];
+    this.emit({ type: 'queued_dropped', count, reason });
+  }
+
+  /** libotr's otrl_message_symkey: tells the peer to use the current extra key for `use`; returns the key. */
+  extraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): Uint8Array | undefined {
+    const b = this.best();
+    if (b.state !== 'encrypted' || !b.keys) return undefined;
+    const value = new Uint8Array(4 + useData.length);
+    new DataView(value.buffer).setUint32(0, use >>> 0);
+    value.set(useData, 4);
+    const key = b.keys.currentExtraKey();
+    this.sendData(b, '', [{ type: TLV_EXTRA_SYMKEY, value }], FLAG_IGNORE_UNREADABLE);
+    return key;
+  }
+
+  private sendData(inst: Instance, text: string, tlvs: Tlv[], flags: number): void {
+    const keys = inst.keys!;
+    const k = keys.forSending();
+    const plain = encodePlaintext(text, tlvs);
+    const encrypted = aes128Ctr(k.keys.sendAes, counterBlock(k.ctr), plain);
+    wipe(plain);
+    const wire = encodeDataMessage(
+      {
+        version: inst.version!,
+        senderTag: this.account.instanceTag,
+        receiverTag: inst.theirTag,
+        flags,
+        senderKeyid: k.senderKeyid,
+        recipientKeyid: k.recipientKeyid,
+        nextDh: keys.nextDh,
+        ctr: k.ctr,
+        encrypted,
+        oldMacKeys: keys.takeRevealedMacKeys(),
+      },
+      k.keys.sendMac,
+    );
+    this.injectOtr(inst, wire);
+    inst.lastSent = this.account.now();
+  }
+
+  /** Injects an OTR-encoded message, fragmented to the host's budget. */
+  private injectOtr(inst: Instance, wire: string, version: OtrVersion = inst.version ?? inst.ake.version): void {
+    let pieces: string[];
+    try {
+      pieces = fragmentMessage(wire, this.host.maxMessageSize(), version, this.account.instanceTag, inst.theirTag);
+    } catch {
+      pieces = [wire];
+    }
+    for (const p of pieces) this.host.inject(p);
+  }
+
+  // ---- SMP -----------------------------------------------------------------------------------
+
+  private smpTarget(): Instance | undefined {
+    const b = this.best();
+    if (b.state !== 'encrypted' || !b.fpBytes || !b.ssid) {
+      this.emit({ type: 'smp_error', reason: 'not in an encrypted session' });
+      return undefined;
+    }
+    if (!this.account.fingerprint) {
+      this.emit({ type: 'smp_error', reason: 'no private key' });
+      return undefined;
+    }
+    if (!b.smp) {
+      if (!createSmp) {
+        this.emit({ type: 'smp_error', reason: 'SMP is not available' });
+        return undefined;
+      }
+      b.smp = createSmp();
+    }
+    return b;
+  }
+
+  private ourFpBytes(): Uint8Array {
+    return Uint8Array.from(Buffer.from(this.account.fingerprint!, 'hex'));
+  }
+
+  smpStart(secret: string, question?: string): void {
+    const b = this.smpTarget();
+    if (!b) return;
+    b.smpReceivedQuestion = false;
+    const tlv = b.smp!.start(new TextEncoder().encode(secret), this.ourFpBytes(), b.fpBytes!, b.ssid!, question);
+    this.sendData(b, '', [tlv], FLAG_IGNORE_UNREADABLE);
+  }
+
+  smpRespond(secret: string): void {
+    const b = this.smpTarget();
+    if (!b) return;
+    if (!b.smp!.awaitingSecret) {
+      this.emit({ type: 'smp_error', reason: 'the peer has not asked' });
+      return;
+    }
+    const tlv = b.smp!.respond(new TextEncoder().encode(secret), this.ourFpBytes(), b.fpBytes!, b.ssid!);
+    b.smpQuestion = undefined;
+    this.sendData(b, '', [tlv], FLAG_IGNORE_UNREADABLE);
+  }
+
+  smpAbort(): void {
+    const b = this.best();
+    if (b.state !== 'encrypted' || !b.smp) return;
+    const tlv = b.smp.abort();
+    b.smpQuestion = undefined;
+    this.sendData(b, '', [tlv], FLAG_IGNORE_UNREADABLE);
+    this.emit({ type: 'smp_aborted', byPeer: false });
+  }
+
+  private handleSmpTlv(inst: Instance, tlv: Tlv): void {
+    if (!inst.smp) {
+      if (!createSmp) return;
+      inst.smp = createSmp();
+    }
+    if (tlv.type === TLV_SMP1Q || tlv.type === TLV_SMP1) inst.smpReceivedQuestion = tlv.type === TLV_SMP1Q;
+    const { reply, events } = inst.smp.handle(tlv);
+    if (reply) this.sendData(inst, '', [reply], FLAG_IGNORE_UNREADABLE);
+    for (const e of events) this.smpEvent(inst, e);
+  }
+
+  private smpEvent(inst: Instance, e: SmpEvent): void {
+    const fp = inst.fingerprint!;
+    switch (e.type) {
+      case 'smp_asked':
+        inst.smpQuestion = e.question;
+        break;
+      case 'smp_success':
+        // libotr: the side that answered a question does not learn anything it can trust.
+        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, 'smp');
+        this.emit({ type: 'smp_success', fingerprint: fp });
+        return;
+      case 'smp_failure':
+        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, '');
+        break;
+      case 'smp_aborted':
+      case 'smp_cheated':
+        inst.smpQuestion = undefined;
+        break;
+    }
+    this.emit(e);
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  receive(wire: string): ReceiveResult {
+    if (this.disposed) return { kind: 'internal' };
+    try {
+      return this.receiveLine(wire);
+    } catch (e) {
+      this.emit({ type: 'malformed', detail: (e as Error).message });
+      return { kind: 'internal' };
+    }
+  }
+
+  private receiveLine(wire: string): ReceiveResult {
+    const policy = this.account.policy;
+    if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
+
+    if (wire.includes('?OTR|') || wire.includes('?OTR,')) {
+      const h = parseFragmentHeader(wire);
+      if (h && h.version === 3) {
+        if (h.receiverTag !== 0 && h.receiverTag !== this.account.instanceTag) {
+          this.emit({ type: 'message_for_other_instance' });
+          return { kind: 'internal' };
+        }
+        if (!isValidInstanceTag(h.senderTag)) {
+          this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
+          return { kind: 'internal' };
+        }
+      }
+      const key = h ? `${h.version}:${h.senderTag}` : 'other';
+      let r = this.reassemblers.get(key);
+      if (!r) {
+        if (this.reassemblers.size >= MAX_INSTANCES) this.reassemblers.clear();
+        r = new Reassembler();
+        this.reassemblers.set(key, r);
+      }
+      const res = r.push(wire);
+      if (res.kind === 'pending') return { kind: 'internal' };
+      if (res.kind === 'dropped') {
+        this.emit({ type: 'malformed', detail: res.reason });
+        return { kind: 'internal' };
+      }
+      wire = res.message;
+    }
+
+    const kind = classify(wire);
+    if (policy.sendWhitespaceTag) {
+      if (kind !== 'plain') this.offer = 'accepted';
+      else if (this.offer === 'sent') this.offer = 'rejected';
+    }
+
+    switch (kind) {
+      case 'encoded':
+        return this.receiveEncoded(wire);
+      case 'query': {
+        const v = bestVersion(queryVersions(wire), policy);
+        if (v) this.startCommit(v);
+        return { kind: 'internal' };
+      }
+      case 'error': {
+        if (policy.errorStartAke) this.host.inject(this.account.queryMessage());
+        this.emit({ type: 'error_from_peer', message: errorText(wire) });
+        return { kind: 'internal' };
+      }
+      case 'tagged': {
+        const found = findWhitespaceTag(wire)!;
+        const v = bestVersion(found.versions, policy);
+        if (v && this.best().state !== 'encrypted' && policy.whitespaceStartAke) this.startCommit(v);
+        return this.receivePlain(found.stripped);
+      }
+      case 'plain':
+        return this.receivePlain(wire);
+      default:
+        this.emit({ type: 'malformed', detail: 'unrecognized OTR message' });
+        return { kind: 'internal' };
+    }
+  }
+
+  private receivePlain(text: string): ReceiveResult {
+    if (this.best().state !== 'plaintext' || this.account.policy.requireEncryption) {
+      this.emit({ type: 'received_unencrypted', text });
+    }
+    return { kind: 'message', text, encrypted: false };
+  }
+
+  /** We send a DH-Commit from the master context (receiver tag 0), as libotr on a query or tag. */
+  private startCommit(version: OtrVersion): void {
+    const wire = this.master.ake.start(version);
+    this.master.commitSent = this.account.now();
+    this.injectOtr(this.master, wire, version);
+  }
+
+  private instanceFor(h: Header): { inst: Instance; created: boolean } | undefined {
+    if (h.version === 2) return { inst: this.master, created: false };
+    const existing = this.instances.get(h.senderTag);
+    if (existing) return { inst: existing, created: false };
+    if (this.instances.size >= MAX_INSTANCES) return undefined;
+    const inst = new Instance(h.senderTag, () => this.account.instanceTag);
+    this.instances.set(h.senderTag, inst);
+    return { inst, created: true };
+  }
+
+  private receiveEncoded(wire: string): ReceiveResult {
+    const policy = this.account.policy;
+    const v = encodedVersion(wire);
+    if (!v || !versionAllowed(policy, v)) return { kind: 'internal' };
+    const bytes = decodeOtrMessage(wire);
+    const h = bytes && readHeader(bytes);
+    if (!bytes || !h || h.version !== v) {
+      this.emit({ type: 'malformed', detail: 'undecodable OTR message' });
+      return { kind: 'internal' };
+    }
+    if (h.version === 3) {
+      const ours = this.account.instanceTag;
+      if ((h.type === MSG_DH_COMMIT && h.receiverTag !== 0 && h.receiverTag !== ours) || (h.type !== MSG_DH_COMMIT && h.receiverTag !== ours)) {
+        this.emit({ type: 'message_for_other_instance' });
+        return { kind: 'internal' };
+      }
+      if (!isValidInstanceTag(h.senderTag)) {
+        this.emit({ type: 'malformed', detail: 'invalid sender instance tag' });
+        return { kind: 'internal' };
+      }
+    }
+    const found = this.instanceFor(h);
+    if (!found) {
+      this.emit({ type: 'malformed', detail: 'too many peer instances' });
+      return { kind: 'internal' };
+    }
+    const { inst, created } = found;
+    if (h.version === 3 && inst !== this.master && h.type === MSG_DH_KEY) {
+      // A peer instance answers the commit we sent from the master context (libotr's copy-on-key).
+      const m = this.master.ake;
+      if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state === 'none') inst.ake.copyFrom(m);
+    } else if (created && h.type !== MSG_DH_COMMIT) {
+      this.instances.delete(h.senderTag);
+      return { kind: 'internal' };
+    }
+    inst.lastRecv = this.account.now();
+
+    switch (h.type) {
+      case MSG_DH_COMMIT: {
+        const masterHash =
+          inst !== this.master && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
+        return this.akeOutcome(inst, inst.ake.handleCommit(bytes, h, masterHash));
+      }
+      case MSG_DH_KEY: {
+        const key = this.account.privateKey;
+        if (!key) this.emit({ type: 'no_private_key' });
+        return this.akeOutcome(inst, inst.ake.handleKey(bytes, h, key));
+      }
+      case MSG_REVEAL_SIG: {
+        const key = this.account.privateKey;
+        if (!key) this.emit({ type: 'no_private_key' });
+        return this.akeOutcome(inst, inst.ake.handleRevealSig(bytes, h, key));
+      }
+      case MSG_SIGNATURE:
+        return this.akeOutcome(inst, inst.ake.handleSignature(bytes, h));
+      case MSG_DATA:
+        return this.receiveData(inst, bytes, h);
+      default:
+        this.emit({ type: 'malformed', detail: `unknown message type ${h.type}` });
+        return { kind: 'internal' };
+    }
+  }
+
+  private akeOutcome(inst: Instance, o: ReturnType<Ake['handleCommit']>): ReceiveResult {
+    if ('error' in o) {
+      if (o.error !== 'no private key') this.emit({ type: 'malformed', detail: o.error });
+      return { kind: 'internal' };
+    }
+    if (o.reply) {
+      this.injectOtr(inst, o.reply, inst.ake.version);
+      // libotr counts AKE messages as sent (heartbeats), except a v3 commit from the master context.
+      if (inst !== this.master || inst.ake.version !== 3) inst.lastSent = this.account.now();
+    }
+    if (o.result) this.goEncrypted(inst, o.result);
+    return { kind: 'internal' };
+  }
+
+  private goEncrypted(inst: Instance, r: AkeResult): void {
+    if (r.theirPub === r.ourDh.pub) {
+      this.emit({ type: 'malformed', detail: 'our own AKE message reflected back' });
+      return;
+    }
+    if (inst.theirTag === 0 && r.version === 3) {
+      // Cannot happen: v3 AKEs finish on a peer instance.
+      return;
+    }
+    const fp = r.fingerprint;
+    if (this.account.addFingerprint(this.peer, fp)) this.emit({ type: 'new_fingerprint', fingerprint: fp });
+    const trusted = (this.account.trustOf(this.peer, fp) ?? '') !== '';
+    const oldState = inst.state;
+    const oldFp = inst.fingerprint;
+    if (oldState === 'encrypted' && oldFp === fp && inst.keys?.sameAs(r.ourDh, r.theirPub)) {
+      this.emit({ type: 'still_secure', fingerprint: fp, trusted, restartedByUs: r.weCommitted });
+      return;
+    }
+    inst.endEncryption();
+    inst.keys = new KeyManager(r.ourDh, r.ourKeyid, r.theirPub, r.theirKeyid);
+    inst.version = r.version;
+    inst.fingerprint = fp;
+    inst.fpBytes = r.fingerprintBytes;
+    inst.ssid = r.ssid;
+    this.ssidHalf.set(inst, r.ssidHalf);
+    inst.state = 'encrypted';
+    inst.smpReceivedQuestion = false;
+    this.lastFingerprint = fp;
+    if (oldState === 'encrypted' && oldFp === fp) {
+      this.emit({ type: 'still_secure', fingerprint: fp, trusted, restartedByUs: r.weCommitted });
+    } else {
+      this.emit({ type: 'gone_secure', fingerprint: fp, trusted, version: r.version, instance: inst.theirTag });
+    }
+    this.releaseQueue(inst, fp);
+  }
+
+  /** A queued message goes only to the fingerprint it was written for (never to whoever finished an AKE). */
+  private releaseQueue(inst: Instance, fp: FingerprintHex): void {
+    if (this.queue.length === 0) return;
+    const queued = this.queue;
+    this.queue = [];
+    let sent = 0;
+    let dropped = 0;
+    for (const q of queued) {
+      if (q.expected === undefined || q.expected.has(fp)) {
+        this.sendData(inst, q.text, [], 0);
+        sent++;
+      } else {
+        dropped++;
+      }
+    }
+    if (sent) this.emit({ type: 'queued_sent', count: sent });
+    if (dropped) this.emit({ type: 'queued_dropped', count: dropped, reason: 'fingerprint_mismatch' });
+  }
+
+  private receiveData(inst: Instance, bytes: Uint8Array, h: Header): ReceiveResult {
+    const flags = readFlags(bytes, h);
+    const ignorable = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
+    if (inst.state !== 'encrypted' || !inst.keys) {
+      // libotr: tell the user, send nothing (it may be for another v2 client of the peer).
+      if (!ignorable) {
+        const b = this.best();
+        if (b !== inst && b.state === 'encrypted') this.emit({ type: 'message_for_other_instance' });
+        else this.emit({ type: 'unreadable' });
+      }
+      return { kind: 'internal' };
+    }
+    let m;
+    try {
+      m = decodeDataMessage(bytes, h);
+    } catch {
+      if (!ignorable) {
+        this.emit({ type: 'malformed', detail: 'malformed data message' });
+        this.host.inject(errorMessage(ERROR_MALFORMED));
+      }
+      return { kind: 'internal' };
+    }
+    const check = inst.keys.check(m.senderKeyid, m.recipientKeyid, m.nextDh, m.ctr, m.authenticated, m.mac, dataMac);
+    if (!check.ok) {
+      if (!ignorable) {
+        this.emit({ type: 'unreadable' });
+        this.host.inject(errorMessage(ERROR_UNREADABLE));
+      }
+      return { kind: 'internal' };
+    }
+    const plain = aes128Ctr(check.recvAes, counterBlock(m.ctr), m.encrypted);
+    check.commit();
+    const { text, tlvs } = decodePlaintext(plain);
+    wipe(plain);
+    const now = this.account.now();
+
+    let finished = false;
+    for (const t of tlvs) {
+      if (t.type === TLV_DISCONNECTED) finished = true;
+      else if (t.type === TLV_EXTRA_SYMKEY && t.value.length >= 4) {
+        const use = new DataView(t.value.buffer, t.value.byteOffset, 4).getUint32(0);
+        this.emit({ type: 'received_symkey', use, useData: t.value.slice(4), key: check.extraKey });
+      } else if (t.type >= TLV_SMP1 && t.type <= TLV_SMP1Q && !finished) {
+        this.handleSmpTlv(inst, t);
+      }
+    }
+    if (finished) {
+      inst.state = 'finished';
+      inst.endEncryption();
+      this.emit({ type: 'gone_insecure', reason: 'peer_finished' });
+    } else if (text !== '' && heartbeatDue(inst.lastSent, now)) {
+      this.sendData(inst, '', [], FLAG_IGNORE_UNREADABLE);
+      this.emit({ type: 'heartbeat_sent' });
+    }
+    if (text === '') return { kind: 'internal' };
+    return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+  }
+
+  // ---- time and teardown ---------------------------------------------------------------------
+
+  /** Called by the application on a timer: forgets an unanswered v3 DH-Commit after libotr's 60 s. */
+  tick(nowMs: number): void {
+    const m = this.master;
+    if (m.ake.state === 'awaiting_dhkey' && m.ake.version === 3 && commitExpired(m.commitSent, nowMs)) {
+      m.ake.clear();
+      m.commitSent = 0;
+    }
+  }
+
+  /** Wipes every secret of this session; it refuses to send afterwards. */
+  dispose(): void {
+    this.master.wipeAll();
+    for (const i of this.instances.values()) i.wipeAll();
+    this.instances.clear();
+    for (const r of this.reassemblers.values()) r.clear();
+    this.reassemblers.clear();
+    this.queue = [];
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,61 @@
+// TLVs carried after the NUL of a data message's plaintext (spec "Tagged values").
+import type { Tlv } from './api.ts';
+
+export const TLV_PADDING = 0;
+export const TLV_DISCONNECTED = 1;
+export const TLV_SMP1 = 2;
+export const TLV_SMP2 = 3;
+export const TLV_SMP3 = 4;
+export const TLV_SMP4 = 5;
+export const TLV_SMP_ABORT = 6;
+export const TLV_SMP1Q = 7;
+export const TLV_EXTRA_SYMKEY = 8;
+
+export function encodeTlvs(tlvs: readonly Tlv[]): Uint8Array {
+  let len = 0;
+  for (const t of tlvs) len += 4 + t.value.length;
+  const out = new Uint8Array(len);
+  let p = 0;
+  for (const t of tlvs) {
+    if (t.value.length > 0xffff) throw new RangeError('TLV value longer than 65535 bytes');
+    out[p++] = (t.type >>> 8) & 0xff;
+    out[p++] = t.type & 0xff;
+    out[p++] = (t.value.length >>> 8) & 0xff;
+    out[p++] = t.value.length & 0xff;
+    out.set(t.value, p);
+    p += t.value.length;
+  }
+  return out;
+}
+
+/** Parses TLVs; like libotr, stops at a truncated one and keeps those before it. */
+export function decodeTlvs(bytes: Uint8Array): Tlv[] {
+  const out: Tlv[] = [];
+  let p = 0;
+  while (p + 4 <= bytes.length) {
+    const type = (bytes[p]! << 8) | bytes[p + 1]!;
+    const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    p += 4;
+    if (p + len > bytes.length) break;
+    out.push({ type, value: bytes.slice(p, p + len) });
+    p += len;
+  }
+  return out;
+}
+
+/** Plaintext of a data message: the message, and if there are TLVs, a NUL and the TLVs. */
+export function encodePlaintext(text: string, tlvs: readonly Tlv[]): Uint8Array {
+  const msg = new TextEncoder().encode(text);
+  if (tlvs.length === 0) return msg;
+  const t = encodeTlvs(tlvs);
+  const out = new Uint8Array(msg.length + 1 + t.length);
+  out.set(msg, 0);
+  out.set(t, msg.length + 1);
+  return out;
+}
+
+export function decodePlaintext(bytes: Uint8Array): { text: string; tlvs: Tlv[] } {
+  const nul = bytes.indexOf(0);
+  if (nul < 0) return { text: new TextDecoder().decode(bytes), tlvs: [] };
+  return { text: new TextDecoder().decode(bytes.subarray(0, nul)), tlvs: decodeTlvs(bytes.subarray(nul + 1)) };
+}

@@ -1,0 +1,20 @@
+// Long-term DSA keys for interop tests, generated once by real libotr and cached in build/keys/
+// (key generation takes up to a second or two; tests that need a fresh key make their own).
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './build-peer.ts';
+import { LibotrPeer } from './libotr-peer.ts';
+
+const KEY_DIR = join(REPO_ROOT, 'build', 'keys');
+
+/** Path of a libotr private key file holding one key for `account` (protocol irc). */
+export async function sharedLibotrKey(account: string): Promise<string> {
+  const path = join(KEY_DIR, `${account}.key`);
+  if (existsSync(path)) return path;
+  mkdirSync(KEY_DIR, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const peer = await LibotrPeer.start({ account, genkey: tmp });
+  await peer.close();
+  renameSync(tmp, path);
+  return path;
+}
