@@ -114,7 +114,13 @@ export class LibotrPeer {
   /** Builds otrpeer if needed, spawns it and initialises the account. */
   static async start(init: PeerInit): Promise<LibotrPeer> {
     const peer = new LibotrPeer(init.account, buildPeer());
-    const r = await peer.command('init', { ...init });
+    let r: Reply;
+    try {
+      r = await peer.command('init', { ...init });
+    } catch (e) {
+      await peer.close();
+      throw e;
+    }
     peer.fingerprint = (r.fingerprint as string | null) ?? null;
     peer.instag = r.instag as number;
     return peer;
