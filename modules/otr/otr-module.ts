@@ -138,21 +138,22 @@ export class OtrGlue implements NetworkModule {
     if (this.#keygen || (this.#key && !overwrite) || this.#unloaded) return;
     this.ctx.reply(reason === 'auto' ? T.keygenStartedAuto : T.keygenStarted);
     const replacing = this.#key !== undefined;
-    this.#keygen = this.deps
-      .generateKey()
-      .then(async (key) => {
+    this.#keygen = this.deps.generateKey().then(
+      (key) => {
+        this.#keygen = undefined;
         if (this.#unloaded) return;
         this.#key = key;
         this.account.privateKey = key;
+        void this.persist('otr.key', () => this.deps.store.saveKey(key));
         this.ctx.reply(T.keygenFinished(formatFingerprint(fingerprintOf(key))));
         if (replacing) this.ctx.reply(T.keygenOverwriteNote);
-        await this.persist('otr.key', () => this.deps.store.saveKey(key));
-      })
-      .catch((e: Error) => this.ctx.reply(T.keygenFailed(e.message)))
-      .finally(() => {
-        this.#keygen = undefined;
         this.#drainAfterKey();
-      });
+      },
+      (e: Error) => {
+        this.#keygen = undefined;
+        this.ctx.reply(T.keygenFailed(e.message));
+      },
+    );
   }
 
   #drainAfterKey(): void {
