@@ -209,3 +209,30 @@ async function importFiles(
   io.out(`Stored for user ${store.account}, protocol ${PROTOCOL}.`);
   return 0;
 }
+
+/** What this command needs of the CLI's context (src/cli/context.ts). */
+interface CliContextLike {
+  out(line: string): void;
+  err(line: string): void;
+  resolveConfig(): { config: { dataDir: string } };
+}
+
+/** Discovered by the CLI (src/cli/registry.ts): `otrbnc otr …`. */
+export const commands = [
+  {
+    name: 'otr',
+    args: 'fingerprints|trust|distrust|import --user U --network N ...',
+    help: "Show and change a network's OTR fingerprints, or import libotr key files, without a running bouncer.",
+    usage: OTR_CLI_USAGE,
+    async run(args: string[], ctx: CliContextLike): Promise<number> {
+      let dataDir: string;
+      try {
+        dataDir = ctx.resolveConfig().config.dataDir;
+      } catch (e) {
+        ctx.err(`otr: ${(e as Error).message}`);
+        return 2;
+      }
+      return runOtrCli(args, dataDir, { out: (l) => ctx.out(l), err: (l) => ctx.err(l) });
+    },
+  },
+];

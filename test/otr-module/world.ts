@@ -180,14 +180,14 @@ export interface World {
 }
 
 /** ngircd, relay, the bouncer with `modules: [otr]`, alice's client (server-time), and bob on libotr. */
-export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[] } = {}): Promise<World> {
+export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[]; logLevel?: 'debug' | 'trace' } = {}): Promise<World> {
   const irc = await startNgircd();
   const relay = await RecordingRelay.start({ host: irc.host, port: irc.port });
   // A shared channel, so that bob's QUIT and NICK reach alice's network.
   const net = networkFor(irc, { name: 'net', nick: 'alice', modules: ['otr'], channels: ['#otr'] });
   net.host = LOOPBACK;
   net.port = relay.port;
-  const bnc = await startTestBouncer({ users: [userConfig('alice', 'pw', [net])], logLevel: 'debug' });
+  const bnc = await startTestBouncer({ users: [userConfig('alice', 'pw', [net])], logLevel: opts.logLevel ?? 'debug' });
   const alice = await bnc.login('alice', { pass: 'alice/net:pw', caps: opts.aliceCaps ?? ['server-time'] });
   await alice.waitFor(/ JOIN :?#otr/);
   const bob = opts.withBob === false ? (undefined as unknown as LibotrIrcPeer) : await LibotrIrcPeer.start(relay.port, 'bob', { policy: opts.bobPolicy });
