@@ -30,6 +30,7 @@ export class OtrAccount {
   private key: DsaPrivateKey | undefined;
   private ownFp: FingerprintHex | undefined;
   private readonly known = new Map<string, KnownFingerprint>();
+  private readonly sessions = new Set<OtrSession>();
   private readonly queryText: (accountName: string, policy: Policy) => string;
 
   constructor(opts: OtrAccountOptions) {
@@ -54,6 +55,7 @@ export class OtrAccount {
   set privateKey(key: DsaPrivateKey | undefined) {
     this.key = key;
     this.ownFp = key ? fingerprint(key) : undefined;
+    if (key) for (const s of [...this.sessions]) s.privateKeyChanged();
   }
 
   /** Our own fingerprint, once we have a key. */
@@ -103,8 +105,16 @@ export class OtrAccount {
     return this.queryText(this.name, this.policy);
   }
 
+  /** A session with `peer`; dispose() it when the conversation is gone (it is tracked until then). */
   createSession(peer: string, host: SessionHost): OtrSession {
-    return new OtrSession(this, peer, host);
+    const s = new OtrSession(this, peer, host);
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** Called by a disposed session. */
+  forgetSession(s: OtrSession): void {
+    this.sessions.delete(s);
   }
 }
 

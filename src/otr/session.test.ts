@@ -301,3 +301,151 @@ test('tick forgets an unanswered v3 commit after 60 s', async () => {
   // A DH-Key arriving now finds nothing to answer.
   assert.equal(a.session.state, 'plaintext');
 });
+
+test('re-keys started from either side, back to back, keep the session and its messages', async () => {
+  const [a, b] = await secure(3);
+  b.session.startAke();
+  pump(a, b);
+  a.session.startAke();
+  pump(a, b);
+  b.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  assert.ok(eventTypes(a).filter((t) => t === 'still_secure').length >= 3);
+  a.session.send('after three re-keys');
+  b.session.send('and back');
+  pump(a, b);
+  assert.ok(texts(b).includes('after three re-keys') && texts(a).includes('and back'));
+});
+
+test('v3 and v2 policies: a v2-only peer gets v2, a v3 message is ignored by a v2-only session', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb, { allowV3: false });
+  a.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.version, 2);
+  const c = makeSide('carol', 'alice', kb, { allowV3: false });
+  const r = c.session.receive('?OTR:AAMDAAABAAAAAQAB.');
+  assert.deepEqual(r, { kind: 'internal' });
+});
+
+test('OTR disabled (no version allowed): text passes through untouched', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka, { allowV2: false, allowV3: false });
+  assert.deepEqual(a.session.send('x'), { kind: 'sent', encrypted: false });
+  assert.equal(a.outbox[0], 'x');
+  assert.deepEqual(a.session.receive('?OTRv23?'), { kind: 'message', text: '?OTRv23?', encrypted: false });
+});
+
+test('data message while not encrypted: unreadable event, no error sent (libotr), IGNORE_UNREADABLE silent', async () => {
+  const [a, b] = await secure(3);
+  a.session.send('lost');
+  const wire = a.outbox.shift()!;
+  b.session.finish();
+  b.outbox.length = 0;
+  b.events.length = 0;
+  b.session.receive(wire);
+  assert.ok(eventTypes(b).includes('unreadable'));
+  assert.equal(b.outbox.length, 0);
+});
+
+function smpResult(s: Side): string | undefined {
+  return s.events.map((e) => e.type).find((t) => t === 'smp_success' || t === 'smp_failure' || t === 'smp_cheated');
+}
+
+test('SMP with a question and the right secret: both succeed, the asker trusts', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('our secret', 'where did we meet?');
+  assert.equal(a.session.smpInProgress, true);
+  pump(a, b);
+  assert.deepEqual(b.session.smpPending, { question: 'where did we meet?' });
+  b.session.smpRespond('our secret');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_success');
+  assert.equal(smpResult(b), 'smp_success');
+  assert.equal(a.account.trustOf('bob', b.account.fingerprint!), 'smp');
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), '');
+  const ev = a.events.find((e) => e.type === 'smp_success');
+  assert.ok(ev && ev.type === 'smp_success' && ev.fingerprint === b.account.fingerprint);
+  assert.equal(a.session.smpInProgress, false);
+});
+
+test('SMP without a question: both sides trust on success; a wrong secret fails on both', async () => {
+  const [a, b] = await secure(2);
+  a.session.smpStart('same');
+  pump(a, b);
+  assert.deepEqual(b.session.smpPending, {});
+  b.session.smpRespond('same');
+  pump(a, b);
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), 'smp');
+  a.events.length = b.events.length = 0;
+  b.session.smpStart('one');
+  pump(a, b);
+  a.session.smpRespond('two');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_failure');
+  assert.equal(smpResult(b), 'smp_failure');
+  assert.equal(b.account.trustOf('alice', a.account.fingerprint!), '');
+});
+
+test('SMP aborted by either side reaches the other; a restart while in progress works', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('x');
+  pump(a, b);
+  b.session.smpAbort();
+  pump(a, b);
+  assert.ok(a.events.some((e) => e.type === 'smp_aborted' && e.byPeer));
+  assert.equal(a.session.smpInProgress, false);
+  a.session.smpStart('y');
+  pump(a, b);
+  a.session.smpStart('z'); // restart
+  pump(a, b);
+  b.session.smpRespond('z');
+  pump(a, b);
+  assert.equal(smpResult(a), 'smp_success');
+});
+
+test('SMP refused outside an encrypted session', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  a.session.smpStart('x');
+  assert.ok(a.events.some((e) => e.type === 'smp_error'));
+  assert.equal(a.outbox.length, 0);
+});
+
+test('no private key yet: the AKE waits and resumes when the key is set', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', undefined);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  assert.ok(eventTypes(a).includes('no_private_key'));
+  pump(a, b);
+  assert.equal(a.session.state, 'plaintext');
+  a.account.privateKey = ka;
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  assert.equal(b.session.state, 'encrypted');
+  assert.equal(b.session.activeFingerprint, a.account.fingerprint);
+});
+
+test('a stray "?OTR…" line from a plain user is shown, never swallowed (ZNC otr bug B3)', async () => {
+  const [ka] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  assert.deepEqual(a.session.receive('?OTRbla bla'), { kind: 'message', text: '?OTRbla bla', encrypted: false });
+  assert.deepEqual(a.session.receive('next line'), { kind: 'message', text: 'next line', encrypted: false });
+  assert.deepEqual(a.session.receive('?OTR Error: no final dot'), { kind: 'internal' });
+  assert.deepEqual(a.session.receive('after'), { kind: 'message', text: 'after', encrypted: false });
+});
+
+test('peerDisconnected: an encrypted session becomes finished, sends are refused', async () => {
+  const [a, b] = await secure(3);
+  b.session.peerDisconnected();
+  assert.equal(b.session.state, 'finished');
+  assert.ok(b.events.some((e) => e.type === 'gone_insecure' && e.reason === 'peer_disconnected'));
+  b.outbox.length = 0;
+  assert.deepEqual(b.session.send('x'), { kind: 'refused', reason: 'finished' });
+  assert.equal(b.outbox.length, 0);
+  void a;
+});

@@ -17,7 +17,7 @@ import { Ake, type AkeResult } from './ake.ts';
 import { aes128Ctr, counterBlock } from './crypto/aes.ts';
 import { wipe } from './crypto/constant-time.ts';
 import { FLAG_IGNORE_UNREADABLE, dataMac, decodeDataMessage, encodeDataMessage, readFlags } from './data-message.ts';
-import { fragmentMessage, parseFragmentHeader, Reassembler } from './fragment.ts';
+import { fragmentMessage, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
@@ -40,8 +40,13 @@ import {
   type Header,
 } from './message.ts';
 import { otrEnabled, versionAllowed } from './policy.ts';
-import { createSmp, type SmpEngine } from './smp-glue.ts';
-import { TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, decodePlaintext, encodePlaintext } from './tlv.ts';
+import { Smp } from './smp.ts';
+import {
+  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodePlaintext,
+} from './tlv.ts';
+
+const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
+const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
 export const ERROR_UNREADABLE = 'You transmitted an unreadable encrypted message.';
@@ -59,9 +64,8 @@ class Instance {
   fingerprint: FingerprintHex | undefined;
   fpBytes: Uint8Array | undefined;
   ssid: Uint8Array | undefined;
-  smp: SmpEngine | undefined;
+  smp: Smp | undefined;
   smpQuestion: string | undefined;
-  smpReceivedQuestion = false;
   lastSent = 0;
   lastRecv = 0;
   commitSent = 0;
@@ -103,6 +107,8 @@ export class OtrSession {
   /** The fingerprint of the last peer we were secure with in this session. */
   private lastFingerprint: FingerprintHex | undefined;
   private disposed = false;
+  /** An AKE message that needed our private key before we had one. */
+  private waitingForKey: string | undefined;
 
   constructor(
     private readonly account: OtrAccount,
@@ -224,6 +230,7 @@ export class OtrSession {
   }
 
   private sendQuery(): void {
+    if (!this.account.privateKey) this.emit({ type: 'no_private_key' });
     this.offer = 'sent';
     this.host.inject(this.account.queryMessage());
   }
@@ -245,6 +252,20 @@ export class OtrSession {
       if (was !== 'plaintext') this.emit({ type: 'gone_insecure', reason: 'we_finished' });
     }
     this.dropQueue('finished');
+  }
+
+  /**
+   * The transport says the peer is gone (QUIT, nick change): like libotr's otrl_context_force_finished, an
+   * encrypted conversation becomes FINISHED (sending is refused until finish() or a new AKE), keys wiped.
+   */
+  peerDisconnected(): void {
+    for (const i of [this.master, ...this.instances.values()]) {
+      i.ake.clear();
+      if (i.state !== 'encrypted') continue;
+      i.state = 'finished';
+      i.endEncryption();
+      this.emit({ type: 'gone_insecure', reason: 'peer_disconnected' });
+    }
   }
 
   private dropQueue(reason: 'fingerprint_mismatch' | 'finished'): void {
@@ -314,13 +335,7 @@ export class OtrSession {
       this.emit({ type: 'smp_error', reason: 'no private key' });
       return undefined;
     }
-    if (!b.smp) {
-      if (!createSmp) {
-        this.emit({ type: 'smp_error', reason: 'SMP is not available' });
-        return undefined;
-      }
-      b.smp = createSmp();
-    }
+    b.smp ??= new Smp();
     return b;
   }
 
@@ -329,9 +344,16 @@ export class OtrSession {
   }
 
   smpStart(secret: string, question?: string): void {
+    if (question?.includes('\u0000')) {
+      this.emit({ type: 'smp_error', reason: 'the question must not contain NUL' });
+      return;
+    }
     const b = this.smpTarget();
     if (!b) return;
-    b.smpReceivedQuestion = false;
+    if (b.smp!.inProgress) {
+      // Restart: the peer drops its half first (the abort goes in a message of its own).
+      this.sendData(b, '', [b.smp!.abort()], FLAG_IGNORE_UNREADABLE);
+    }
     const tlv = b.smp!.start(new TextEncoder().encode(secret), this.ourFpBytes(), b.fpBytes!, b.ssid!, question);
     this.sendData(b, '', [tlv], FLAG_IGNORE_UNREADABLE);
   }
@@ -358,11 +380,7 @@ export class OtrSession {
   }
 
   private handleSmpTlv(inst: Instance, tlv: Tlv): void {
-    if (!inst.smp) {
-      if (!createSmp) return;
-      inst.smp = createSmp();
-    }
-    if (tlv.type === TLV_SMP1Q || tlv.type === TLV_SMP1) inst.smpReceivedQuestion = tlv.type === TLV_SMP1Q;
+    inst.smp ??= new Smp();
     const { reply, events } = inst.smp.handle(tlv);
     if (reply) this.sendData(inst, '', [reply], FLAG_IGNORE_UNREADABLE);
     for (const e of events) this.smpEvent(inst, e);
@@ -375,12 +393,13 @@ export class OtrSession {
         inst.smpQuestion = e.question;
         break;
       case 'smp_success':
-        // libotr: the side that answered a question does not learn anything it can trust.
-        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, 'smp');
-        this.emit({ type: 'smp_success', fingerprint: fp });
+        // libotr records trust "smp" (or "" on failure) on the initiator, and on the responder only
+        // when no question was asked.
+        if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, 'smp');
+        this.emit({ ...e, fingerprint: fp });
         return;
       case 'smp_failure':
-        if (!inst.smpReceivedQuestion) this.account.setTrust(this.peer, fp, '');
+        if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, '');
         break;
       case 'smp_aborted':
       case 'smp_cheated':
@@ -406,19 +425,24 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
-    if (wire.includes('?OTR|') || wire.includes('?OTR,')) {
-      const h = parseFragmentHeader(wire);
-      if (h && h.version === 3) {
-        if (h.receiverTag !== 0 && h.receiverTag !== this.account.instanceTag) {
+    const v3frag = wire.indexOf('?OTR|');
+    if (v3frag >= 0 || wire.includes('?OTR,')) {
+      // Only the instance tags are read here (the reassembler parses the rest).
+      const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
+      let key = v3frag >= 0 ? 'other' : 'v2';
+      if (tags) {
+        const sender = parseInt(tags[1]!, 16);
+        const receiver = parseInt(tags[2]!, 16);
+        if (receiver !== 0 && receiver !== this.account.instanceTag) {
           this.emit({ type: 'message_for_other_instance' });
           return { kind: 'internal' };
         }
-        if (!isValidInstanceTag(h.senderTag)) {
+        if (!isValidInstanceTag(sender)) {
           this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
           return { kind: 'internal' };
         }
+        key = `v3:${sender}`;
       }
-      const key = h ? `${h.version}:${h.senderTag}` : 'other';
       let r = this.reassemblers.get(key);
       if (!r) {
         if (this.reassemblers.size >= MAX_INSTANCES) this.reassemblers.clear();
@@ -462,8 +486,10 @@ export class OtrSession {
       case 'plain':
         return this.receivePlain(wire);
       default:
+        // "?OTR" followed by something unknown: libotr drops it; we show it, marked as unencrypted, so a
+        // plain user's text is never swallowed (ZNC otr bug B3).
         this.emit({ type: 'malformed', detail: 'unrecognized OTR message' });
-        return { kind: 'internal' };
+        return this.receivePlain(wire);
     }
   }
 
@@ -476,6 +502,7 @@ export class OtrSession {
 
   /** We send a DH-Commit from the master context (receiver tag 0), as libotr on a query or tag. */
   private startCommit(version: OtrVersion): void {
+    if (!this.account.privateKey) this.emit({ type: 'no_private_key' });
     const wire = this.master.ake.start(version);
     this.master.commitSent = this.account.now();
     this.injectOtr(this.master, wire, version);
@@ -530,19 +557,21 @@ export class OtrSession {
 
     switch (h.type) {
       case MSG_DH_COMMIT: {
-        const masterHash =
-          inst !== this.master && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
+        // Collision with the commit we sent from the master context: only for a peer instance we meet now
+        // (an established instance re-keys by its own AKE state, as libotr's child contexts do).
+        const masterHash = created && this.master.ake.version === 3 ? this.master.ake.ourHashGx : undefined;
         return this.akeOutcome(inst, inst.ake.handleCommit(bytes, h, masterHash));
       }
-      case MSG_DH_KEY: {
-        const key = this.account.privateKey;
-        if (!key) this.emit({ type: 'no_private_key' });
-        return this.akeOutcome(inst, inst.ake.handleKey(bytes, h, key));
-      }
+      case MSG_DH_KEY:
       case MSG_REVEAL_SIG: {
         const key = this.account.privateKey;
-        if (!key) this.emit({ type: 'no_private_key' });
-        return this.akeOutcome(inst, inst.ake.handleRevealSig(bytes, h, key));
+        if (!key) {
+          // Kept until the application sets a key (libotr would call create_privkey here, synchronously).
+          this.waitingForKey = wire;
+          this.emit({ type: 'no_private_key' });
+          return { kind: 'internal' };
+        }
+        return this.akeOutcome(inst, h.type === MSG_DH_KEY ? inst.ake.handleKey(bytes, h, key) : inst.ake.handleRevealSig(bytes, h, key));
       }
       case MSG_SIGNATURE:
         return this.akeOutcome(inst, inst.ake.handleSignature(bytes, h));
@@ -594,7 +623,6 @@ export class OtrSession {
     inst.ssid = r.ssid;
     this.ssidHalf.set(inst, r.ssidHalf);
     inst.state = 'encrypted';
-    inst.smpReceivedQuestion = false;
     this.lastFingerprint = fp;
     if (oldState === 'encrypted' && oldFp === fp) {
       this.emit({ type: 'still_secure', fingerprint: fp, trusted, restartedByUs: r.weCommitted });
@@ -659,14 +687,17 @@ export class OtrSession {
     wipe(plain);
     const now = this.account.now();
 
-    let finished = false;
-    for (const t of tlvs) {
-      if (t.type === TLV_DISCONNECTED) finished = true;
-      else if (t.type === TLV_EXTRA_SYMKEY && t.value.length >= 4) {
-        const use = new DataView(t.value.buffer, t.value.byteOffset, 4).getUint32(0);
-        this.emit({ type: 'received_symkey', use, useData: t.value.slice(4), key: check.extraKey });
-      } else if (t.type >= TLV_SMP1 && t.type <= TLV_SMP1Q && !finished) {
-        this.handleSmpTlv(inst, t);
+    const finished = tlvs.some((t) => t.type === TLV_DISCONNECTED);
+    const symkey = tlvs.find((t) => t.type === TLV_EXTRA_SYMKEY);
+    if (symkey && symkey.value.length >= 4) {
+      const use = new DataView(symkey.value.buffer, symkey.value.byteOffset, 4).getUint32(0);
+      this.emit({ type: 'received_symkey', use, useData: symkey.value.slice(4), key: check.extraKey });
+    }
+    if (!finished) {
+      // libotr looks at the first SMP TLV of each type in this order (an abort last).
+      for (const type of SMP_TLV_ORDER) {
+        const t = tlvs.find((x) => x.type === type);
+        if (t) this.handleSmpTlv(inst, t);
       }
     }
     if (finished) {
@@ -679,6 +710,13 @@ export class OtrSession {
     }
     if (text === '') return { kind: 'internal' };
     return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+  }
+
+  /** Called by the account when its private key is set: resumes an AKE that was waiting for it. */
+  privateKeyChanged(): void {
+    const w = this.waitingForKey;
+    this.waitingForKey = undefined;
+    if (w && this.account.privateKey && !this.disposed) this.receive(w);
   }
 
   // ---- time and teardown ---------------------------------------------------------------------
@@ -700,6 +738,8 @@ export class OtrSession {
     for (const r of this.reassemblers.values()) r.clear();
     this.reassemblers.clear();
     this.queue = [];
+    this.waitingForKey = undefined;
     this.disposed = true;
+    this.account.forgetSession(this);
   }
 }
