@@ -6,10 +6,7 @@ import { join } from 'node:path';
 import { pair, generateDsaKey, type Side, type World } from './testing/linked-modules.ts';
 import { fingerprint, formatFingerprint, type DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { privmsgTextBudget } from './budget.ts';
-import { createSmp } from '../../src/otr/smp-glue.ts';
 
-// Until smp.ts is registered with the sessions, SMP cannot run; the test says so instead of failing.
-const smpSkip = createSmp === undefined ? 'the SMP engine is not wired into sessions yet (src/otr/smp-glue.ts)' : false;
 
 let KA: DsaPrivateKey;
 let KB: DsaPrivateKey;
@@ -85,7 +82,7 @@ test('info, trust and distrust by nick and by fingerprint', async () => {
   }
 });
 
-test('SMP: auth both sides, authq with a question, wrong secret, abort', { skip: smpSkip }, async () => {
+test('SMP: auth both sides, authq with a question, wrong secret, abort', async () => {
   const { world, alice, bob } = await pair({ alice: KA, bob: KB });
   try {
     await secure(world, alice, bob);

@@ -379,7 +379,8 @@ export class OtrGlue implements NetworkModule {
         }
         return;
       case 'smp_progress':
-        if (ev.step === 'replied') this.say(n, T.smpReplied);
+        // The engine reports the peer's answer to our request (SMP2 received) as this step.
+        this.say(n, T.smpReplied);
         return;
       case 'smp_success': {
         this.say(n, T.smpSuccess);
