@@ -3,6 +3,7 @@
 // libotr (test/interop/otrpeer) bridged onto his own IRC connection. Both IRC connections go
 // through a recording relay, so a test can read every line the server carried in either direction.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { LibotrPeer, LIBOTR_POLICY } from '../interop/libotr-peer.ts';
 /** A TCP relay in front of ngircd that keeps every line in both directions. */
 export class RecordingRelay {
   readonly lines: string[] = [];
+  /** performance.now() when each line of `lines` passed. */
+  readonly times: number[] = [];
   readonly sockets = new Set<Socket>();
   private constructor(readonly server: Server, readonly port: number) {}
 
@@ -24,6 +27,8 @@ export class RecordingRelay {
     const relay = new RecordingRelay(server, (server.address() as { port: number }).port);
     server.on('connection', (down) => {
       const up = connect(target.port, target.host);
+      down.setNoDelay(true);
+      up.setNoDelay(true);
       relay.sockets.add(down).add(up);
       const tap = (dir: string) => {
         let buf = '';
@@ -32,6 +37,7 @@ export class RecordingRelay {
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
             relay.lines.push(`${dir} ${Buffer.from(buf.slice(0, nl).replace(/\r$/, ''), 'latin1').toString('utf8')}`);
+            relay.times.push(performance.now());
             buf = buf.slice(nl + 1);
           }
         };
@@ -62,6 +68,8 @@ export interface PeerMessage {
 /** bob: libotr with an IRC connection. Every PRIVMSG to bob goes through otrl_message_receiving. */
 export class LibotrIrcPeer {
   readonly messages: PeerMessage[] = [];
+  /** Called for every message libotr shows bob (after it is recorded). */
+  onMessage: ((m: PeerMessage) => void) | undefined;
   /** Raw lines from the server. */
   readonly lines: string[] = [];
   private buf = '';
@@ -78,6 +86,7 @@ export class LibotrIrcPeer {
     });
     const sock = connect(port, LOOPBACK);
     await new Promise<void>((r, j) => sock.once('connect', () => r()).once('error', j));
+    sock.setNoDelay(true); // fragments are separate writes: no Nagle delay between them
     const p = new LibotrIrcPeer(nick, otr, sock, dir);
     otr.onWire = (to, wire) => p.write(`PRIVMSG ${to} :${wire}`);
     sock.on('data', (d) => p.onData(d));
@@ -108,7 +117,11 @@ export class LibotrIrcPeer {
         const text = m[3]!;
         this.chain = this.chain.then(async () => {
           const r = await this.otr.receive(from, text);
-          if (!r.ignore && r.text !== undefined) this.messages.push({ from, text: r.text, encrypted: !!r.encrypted });
+          if (!r.ignore && r.text !== undefined) {
+            const msg = { from, text: r.text, encrypted: !!r.encrypted };
+            this.messages.push(msg);
+            this.onMessage?.(msg);
+          }
           this.wake();
         }).catch(() => undefined);
       }
