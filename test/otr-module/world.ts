@@ -193,7 +193,7 @@ export interface World {
 }
 
 /** ngircd, relay, the bouncer with `modules: [otr]`, alice's client (server-time), and bob on libotr. */
-export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[]; logLevel?: 'debug' | 'trace' } = {}): Promise<World> {
+export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[]; logLevel?: 'info' | 'debug' | 'trace' } = {}): Promise<World> {
   const irc = await startNgircd();
   const relay = await RecordingRelay.start({ host: irc.host, port: irc.port });
   // A shared channel, so that bob's QUIT and NICK reach alice's network.
