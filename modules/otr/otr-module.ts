@@ -463,8 +463,11 @@ export class OtrGlue implements NetworkModule {
     peer.startTimer = undefined;
   }
 
-  /** End a peer's session without the user's say: later sends are refused until start/finish. */
-  #endSession(peer: Peer, reason: EndReason, notifyPeer: boolean): void {
+  /**
+   * End a peer's session without the user's say: later sends are refused until start/finish.
+   * `display` names the peer in the notice (the old nick after a nick change).
+   */
+  #endSession(peer: Peer, reason: EndReason, notifyPeer: boolean, display = peer.nick): void {
     const s = peer.session;
     const mattered = s !== undefined && (s.state !== 'plaintext' || peer.wantSecure || peer.ended !== undefined);
     if (s) {
@@ -476,7 +479,7 @@ export class OtrGlue implements NetworkModule {
     if (mattered || peer.wantSecure) {
       peer.ended = reason;
       peer.wantSecure = true;
-      this.say(peer.nick, T.sessionEnded(peer.nick, T.endReason[reason]));
+      this.say(display, T.sessionEnded(display, T.endReason[reason]));
     } else if (!peer.queue.length && !peer.inbox.length) {
       this.peers.delete(peer);
     }
@@ -498,7 +501,7 @@ export class OtrGlue implements NetworkModule {
     const wasGuarded = peer.session !== undefined && (peer.session.state !== 'plaintext' || peer.wantSecure) || peer.ended !== undefined;
     // The disconnect goes to the new nick, where the peer now is.
     peer.nick = ev.newNick;
-    this.#endSession(peer, 'nick', true);
+    this.#endSession(peer, 'nick', true, ev.oldNick);
     peer.nick = ev.oldNick;
     if (wasGuarded) {
       // Both names stay guarded: the client's query window may follow the peer, or not.
@@ -507,6 +510,7 @@ export class OtrGlue implements NetworkModule {
         moved.ended = peer.ended;
         moved.wantSecure = true;
       }
+      this.say(ev.oldNick, T.nickMoved(ev.oldNick, ev.newNick));
     }
   }
 

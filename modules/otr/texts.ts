@@ -153,6 +153,8 @@ export const T = {
     unload: 'the OTR module was unloaded',
   } as const,
   sessionEnded: (nick: string, why: string): string => `OTR session with ${nick} ended (${why}).`,
+  nickMoved: (oldNick: string, newNick: string): string =>
+    `${oldNick} is now ${newNick}. Messages to ${oldNick} or ${newNick} are refused until you type ${bold(`start <nick>`)} or ${bold(`finish <nick>`)} for that nick.`,
 };
 
 export type EndReason = keyof typeof T.endReason;

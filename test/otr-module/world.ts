@@ -76,7 +76,7 @@ export class LibotrIrcPeer {
   private chain: Promise<unknown> = Promise.resolve();
   private waiters = new Set<() => void>();
 
-  private constructor(readonly nick: string, readonly otr: LibotrPeer, readonly sock: Socket, readonly dir: string) {}
+  private constructor(public nick: string, readonly otr: LibotrPeer, readonly sock: Socket, readonly dir: string) {}
 
   static async start(port: number, nick: string, opts: { policy?: number; mms?: number } = {}): Promise<LibotrIrcPeer> {
     const dir = mkdtempSync(join(tmpdir(), `otr-peer-${nick}-`));
@@ -111,6 +111,8 @@ export class LibotrIrcPeer {
       this.lines.push(line);
       const ping = /^PING (.*)$/.exec(line);
       if (ping) this.write(`PONG ${ping[1]}`);
+      const nick = /^:([^! ]+)!\S+ NICK :?(\S+)$/.exec(line);
+      if (nick && nick[1]!.toLowerCase() === this.nick.toLowerCase()) this.nick = nick[2]!;
       const m = /^:([^! ]+)!\S+ PRIVMSG (\S+) :(.*)$/.exec(line);
       if (m && m[2]!.toLowerCase() === this.nick.toLowerCase()) {
         const from = m[1]!;
