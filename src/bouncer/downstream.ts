@@ -2,7 +2,7 @@
 // negotiation, then relay to and from its network. Writes are joined per tick into one socket write.
 import type { Socket } from 'node:net';
 import { LineReader } from './lines.ts';
-import { parseLine, buildLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
+import { parseLine, buildLine, messageLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
 import type { Network } from './network.ts';
 import type { User } from './user.ts';
 import type { Bouncer } from './index.ts';
@@ -134,7 +134,7 @@ export class Downstream {
 
   /** A message from *status. */
   status(text: string): void {
-    this.writeTimed(buildLine('*status!status@otrbnc', 'PRIVMSG', [this.nick, text]), Date.now());
+    this.writeTimed(messageLine('*status!status@otrbnc', 'PRIVMSG', this.nick, text), Date.now());
   }
 
   close(reason: string): void {
@@ -203,6 +203,9 @@ export class Downstream {
         return;
       case 'AUTHENTICATE':
         this.numeric('907', 'You have already authenticated');
+        return;
+      case 'TAGMSG':
+        // Tag-only messages (typing notices…) need message-tags upstream, which we do not request.
         return;
     }
     if (!/^[A-Z]+$/.test(msg.command)) {
@@ -468,7 +471,7 @@ export class Downstream {
       const stamp = `[${hhmmss(e.time)}] `;
       let text = m.params[m.params.length - 1]!;
       text = text.startsWith('\x01ACTION ') ? '\x01ACTION ' + stamp + text.slice(8) : stamp + text;
-      this.write(buildLine(m.prefix, m.command, [...m.params.slice(0, -1), text]));
+      this.write(messageLine(m.prefix, m.command, m.params[0]!, text));
     }
     if (batch) this.write(`:${net.clientServerName} BATCH -${batch}`);
   }

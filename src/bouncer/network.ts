@@ -3,9 +3,9 @@
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
 import type { ClientMessage, HookResult, MessageEvent, OwnPrefix } from '../modules/api.ts';
-import { parseLine, prefixNick, parsePrefix, buildLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
+import { parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
-import { Playback } from './playback.ts';
+import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
 import type { Downstream } from './downstream.ts';
 import type { User } from './user.ts';
@@ -45,7 +45,7 @@ export class Network {
   channels: Map<string, Channel> | null = null;
   private playback: Playback | null = null;
   /** Replies of virtual nicks while no client is attached. */
-  private pendingReplies: string[] | null = null;
+  private pendingReplies: PlaybackEntry[] | null = null;
   modules: ModuleHost | null = null;
   /** Channels to join after (re)connect: config channels plus those we were in. */
   private rejoin: string[] = [];
@@ -400,7 +400,7 @@ export class Network {
       if (mods.incoming(ev) === 'halt') return;
       if (ev.text !== before) {
         const text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        const body = buildLine(msg.prefix, msg.command, [msg.params[0] ?? '', text]);
+        const body = messageLine(msg.prefix, msg.command, msg.params[0] ?? '', text);
         line = msg.tags ? '@' + msg.tags + ' ' + body : body;
         msg = parseLine(line)!;
       }
@@ -423,6 +423,7 @@ export class Network {
     const time = t ? Date.parse(t) || now : now;
     if (!this.playback) this.playback = new Playback(this.cfg.playbackLines);
     this.playback.push(time, body);
+    this.logger.debug({ user: this.user.name, network: this.name, lines: this.playback.size }, 'kept for playback');
   }
 
   messageEvent(msg: IrcMessage, now: number, outgoing: boolean): MessageEvent {
@@ -495,8 +496,8 @@ export class Network {
     const replies = this.pendingReplies ?? [];
     this.pendingReplies = null;
     if (entries.length === 0 && replies.length === 0) return;
-    d.playback(entries, this);
-    for (const r of replies) d.write(r);
+    // One sequence in time order (sort is stable: equal times keep their order).
+    d.playback(replies.length ? [...entries, ...replies].sort((a, b) => a.time - b.time) : entries, this);
   }
 
   /** A line from a client of this network (registered). Returns nothing; errors go back to the client. */
@@ -506,6 +507,10 @@ export class Network {
       const target = msg.params[0]!;
       if (target.charCodeAt(0) === 42 /* * */ && target.indexOf(',') < 0) {
         if (cmd === 'PRIVMSG') this.user.bouncer.virtualMessage(d, this, target, msg.params[1]!);
+        return;
+      }
+      if (!this.upstream.ready) {
+        d.status(`You are not connected to ${this.name}; the message was not sent.`);
         return;
       }
       let text = msg.params[1]!;
@@ -530,7 +535,7 @@ export class Network {
   }
 
   private sendMessageLine(cmd: string, target: string, text: string): void {
-    this.upstream.send(buildLine('', cmd, [target, text]));
+    this.upstream.send(messageLine('', cmd, target, text));
   }
 
   /** Show a message sent by client `from` to the user's other clients (and to itself with echo-message). */
@@ -540,7 +545,7 @@ export class Network {
     let line: string | undefined;
     for (const c of clients) {
       if (c === from && !c.echoMessage) continue;
-      line ??= buildLine(this.prefix, cmd, [target, text]);
+      line ??= messageLine(this.prefix, cmd, target, text);
       c.writeTimed(line, now);
     }
   }
@@ -558,7 +563,7 @@ export class Network {
     const cmd = m.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
     const text = m.kind === 'action' ? `\x01ACTION ${m.text}\x01` : m.text;
     const prefix = m.ident || m.hostname ? `${m.nick}!${m.ident}@${m.hostname}` : m.nick;
-    const body = buildLine(prefix, cmd, [m.target, text]);
+    const body = messageLine(prefix, cmd, m.target, text);
     const msg = parseLine(body)!;
     if (this.clients.length === 0) {
       if (!this.playback) this.playback = new Playback(this.cfg.playbackLines);
@@ -570,10 +575,10 @@ export class Network {
 
   /** A line from a virtual nick to the user: to the attached clients, or kept until one attaches. */
   virtualReply(from: string, text: string): void {
-    const make = (nick: string) => buildLine(`${from}!${from.slice(1)}@otrbnc`, 'PRIVMSG', [nick, text]);
+    const make = (nick: string) => messageLine(`${from}!${from.slice(1)}@otrbnc`, 'PRIVMSG', nick, text);
     if (this.clients.length === 0) {
       if (!this.pendingReplies) this.pendingReplies = [];
-      if (this.pendingReplies.length < 1000) this.pendingReplies.push(make(this.nick));
+      if (this.pendingReplies.length < 1000) this.pendingReplies.push({ time: Date.now(), line: make(this.nick) });
       return;
     }
     for (const c of this.clients) c.writeTimed(make(c.nick), Date.now());

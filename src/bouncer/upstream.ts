@@ -153,6 +153,39 @@ function isIp(h: string): boolean {
   return /^[\d.]+$/.test(h) || h.includes(':');
 }
 
+type IrcClient = InstanceType<typeof IRC.Client> & { otrbncUp?: Upstream | null };
+
+/**
+ * irc-framework clients are reused from one registration to the next: building one costs ~15 KB and a
+ * burst of them (hundreds of networks at start) grows V8's young generation, which shows up as RSS.
+ * Only the handshake uses a client, so a handful serve any number of networks.
+ */
+const idleClients: IrcClient[] = [];
+
+function acquireClient(up: Upstream): IrcClient {
+  let c = idleClients.pop();
+  if (!c) {
+    const client: IrcClient = new IRC.Client();
+    client.on('nick in use', () => client.otrbncUp?.nickInUse());
+    client.on('nick invalid', () => client.otrbncUp?.nickInUse());
+    client.on('sasl failed', (e: { reason: string }) => client.otrbncUp?.saslFailed(e.reason));
+    client.on('socket connected', () => client.otrbncUp?.socketConnected());
+    c = client;
+  }
+  c.otrbncUp = up;
+  return c;
+}
+
+function releaseClient(c: IrcClient): void {
+  const conn = c.connection as { transport: unknown; connected: boolean; registered: boolean; clearTimers(): void };
+  conn.clearTimers();
+  conn.transport = null;
+  conn.connected = false;
+  conn.registered = false;
+  c.otrbncUp = null;
+  if (idleClients.length < 8) idleClients.push(c);
+}
+
 export class Upstream {
   readonly net: Network;
   state: UpstreamState = 'idle';
@@ -161,7 +194,7 @@ export class Upstream {
   lastRx = 0;
   pingSent = false;
   private transport: Transport | null = null;
-  private irc: InstanceType<typeof IRC.Client> | null = null;
+  private irc: IrcClient | null = null;
   private flood: FloodLimiter | null = null;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -196,17 +229,8 @@ export class Upstream {
     this.pingSent = false;
     const f = cfg.flood;
     this.flood = f.rate > 0 ? new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l)) : null;
-    const client = new IRC.Client();
+    const client = acquireClient(this);
     this.irc = client;
-    const self = this;
-    client.on('nick in use', () => self.nickInUse());
-    client.on('nick invalid', () => self.nickInUse());
-    client.on('sasl failed', (e: { reason: string }) => {
-      this.net.logger.warn({ user: this.net.user.name, network: this.net.name, reason: e.reason }, 'SASL authentication failed');
-    });
-    client.on('socket connected', () => {
-      this.state = 'registering';
-    });
     client.connect({
       host: cfg.host,
       port: cfg.port,
@@ -226,12 +250,24 @@ export class Upstream {
     this.net.logger.debug({ user: this.net.user.name, network: this.net.name, host: cfg.host, port: cfg.port }, 'connecting');
   }
 
-  private nickInUse(): void {
+  socketConnected(): void {
+    this.state = 'registering';
+  }
+
+  saslFailed(reason: string): void {
+    this.net.logger.warn({ user: this.net.user.name, network: this.net.name, reason }, 'SASL authentication failed');
+  }
+
+  nickInUse(): void {
     const cfg = this.net.cfg;
     this.nickTries++;
+    // alt_nick first (when set), then the alt nick (or nick) with one to three underscores, then digits.
+    const base = (cfg.altNick || cfg.nick).slice(0, 26);
+    const k = cfg.altNick ? this.nickTries - 1 : this.nickTries;
     let next: string;
-    if (this.nickTries === 1 && cfg.altNick) next = cfg.altNick;
-    else next = (cfg.altNick || cfg.nick).slice(0, 28) + '_'.repeat(Math.min(this.nickTries, 3)) + (this.nickTries > 3 ? String(this.nickTries) : '');
+    if (k === 0) next = cfg.altNick!;
+    else if (k <= 3) next = base + '_'.repeat(k);
+    else next = base + String(Math.floor(Math.random() * 1000));
     this.net.logger.info({ user: this.net.user.name, network: this.net.name, nick: next }, 'nick in use, trying another');
     this.irc?.changeNick(next);
   }
@@ -278,11 +314,7 @@ export class Upstream {
       t.handedOff = true;
       t.removeAllListeners();
     }
-    if (c) {
-      c.removeAllListeners();
-      (c.connection as EventEmitter).removeAllListeners();
-      (c.connection as { clearTimers(): void }).clearTimers();
-    }
+    if (c) releaseClient(c);
     this.irc = null;
   }
 
@@ -319,6 +351,7 @@ export class Upstream {
     const wasReady = this.state === 'ready';
     this.state = 'idle';
     this.transport = null;
+    if (this.irc) releaseClient(this.irc);
     this.irc = null;
     this.flood?.clear();
     this.flood = null;

@@ -100,6 +100,11 @@ export function buildLine(prefix: string, command: string, params: readonly stri
   return out;
 }
 
+/** `:prefix CMD target :text`, the text always trailing (what clients expect of PRIVMSG/NOTICE). */
+export function messageLine(prefix: string, command: string, target: string, text: string): string {
+  return prefix ? ':' + prefix + ' ' + command + ' ' + target + ' :' + text : command + ' ' + target + ' :' + text;
+}
+
 const TAG_UNESCAPE: Record<string, string> = { ':': ';', s: ' ', '\\': '\\', r: '\r', n: '\n' };
 
 export function decodeTags(raw: string): Record<string, string> {

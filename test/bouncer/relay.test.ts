@@ -123,3 +123,32 @@ test('server-time: relayed lines carry @time', async () => {
   const l = await c.waitFor(/PRIVMSG alice :timed$/);
   assert.match(l, /^@time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :bob!/);
 });
+
+test('TOPIC and its setter are part of the attach burst', async () => {
+  const c = await login('alice', { pass: 'alice/net:pw' });
+  await c.waitFor(/ 366 alice #room /);
+  bob.send('TOPIC #room :the topic here');
+  await c.waitFor(/^:bob!\S+ TOPIC #room :the topic here$/);
+  const d = await login('alice', { pass: 'alice/net:pw' });
+  await d.waitFor(/ 332 alice #room :the topic here$/);
+  await d.waitFor(/ 333 alice #room bob!\S+ \d+$/);
+});
+
+test('TLS listener', async () => {
+  const { makeSelfSignedCert } = await import('../harness/tls.ts');
+  const { IrcClient } = await import('../harness/irc-client.ts');
+  const stored = 'pw';
+  const tb = await startBnc([userConfig('alice', stored, [networkFor(irc, { name: 'net', nick: 'alicetls' })])], {}, (cfg, dir) => {
+    const cert = makeSelfSignedCert(dir);
+    cfg.listen.push({ host: '127.0.0.1', port: 0, tls: true, cert: cert.certFile, key: cert.keyFile });
+  });
+  try {
+    await networkReady(tb, 'alice', 'net');
+    const c = await IrcClient.connect(tb.ports[1]!, { tls: true, name: 'tls' });
+    open.push(c);
+    await c.register('x', { pass: 'alice/net:pw' });
+    assert.match(c.lines[0]!, / 001 alicetls /);
+  } finally {
+    await tb.stop();
+  }
+});

@@ -17,6 +17,7 @@ export const FIXTURE_MODULES = fileURLToPath(new URL('../fixtures/modules', impo
 
 export interface Bnc {
   port: number;
+  ports: number[];
   bouncer: Bouncer;
   config: Config;
   configFile: string;
@@ -28,10 +29,15 @@ export interface Bnc {
   stop(): Promise<void>;
 }
 
-export async function startBnc(users: UserConfig[], opts: Partial<BouncerOptions> = {}): Promise<Bnc> {
+export async function startBnc(
+  users: UserConfig[],
+  opts: Partial<BouncerOptions> = {},
+  tweak?: (c: Config, dir: string) => void,
+): Promise<Bnc> {
   const dir = mkdtempSync(join(tmpdir(), 'otrbnc-core-'));
   const port = await freePort();
   const config = baseConfig(dir, port, users);
+  tweak?.(config, dir);
   const configFile = join(dir, 'otrbnc.yml');
   const text = configToYaml(config);
   writeFileSync(configFile, text, { mode: 0o600 });
@@ -50,6 +56,7 @@ export async function startBnc(users: UserConfig[], opts: Partial<BouncerOptions
   let stopped = false;
   return {
     port: running.listenPorts()[0]!,
+    ports: running.listenPorts(),
     bouncer: running.bouncer,
     config,
     configFile,

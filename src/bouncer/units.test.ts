@@ -1,0 +1,96 @@
+// Unit tests of the small pieces: line reader, flood limiter, playback ring, login limiter.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineReader } from './lines.ts';
+import { FloodLimiter } from './flood.ts';
+import { Playback } from './playback.ts';
+import { LoginLimiter } from './login-limit.ts';
+import { splitUserNetwork } from './downstream.ts';
+
+function reader(max = 20, strict = true) {
+  const got: string[] = [];
+  const r = new LineReader({
+    line: (l) => got.push(l),
+    tooLong: () => got.push('<long>'),
+    badLine: (why) => got.push(`<bad ${why}>`),
+  }, max, strict);
+  return { r, got };
+}
+
+test('LineReader: CRLF/LF, split chunks, split UTF-8 sequences, empty lines', () => {
+  const { r, got } = reader();
+  r.push(Buffer.from('A\r\nB\n\r\n\nC'));
+  r.push(Buffer.from('D'));
+  const e = Buffer.from('é\n');
+  r.push(e.subarray(0, 1));
+  r.push(e.subarray(1));
+  assert.deepEqual(got, ['A', 'B', 'CDé']);
+});
+
+test('LineReader: over-long lines are dropped, in one chunk or spread over many', () => {
+  const { r, got } = reader(10);
+  r.push(Buffer.from('0123456789AB\nok\n'));
+  r.push(Buffer.from('x'.repeat(15)));
+  r.push(Buffer.from('x'.repeat(15) + '\nafter\n'));
+  assert.deepEqual(got, ['<long>', 'ok', '<long>', 'after']);
+});
+
+test('LineReader strict: invalid UTF-8 and NUL lines dropped, the others kept', () => {
+  const { r, got } = reader();
+  r.push(Buffer.concat([Buffer.from('ok1\n'), Buffer.from([0xc3, 0x28, 10]), Buffer.from('a\0b\nok2\n')]));
+  assert.deepEqual(got, ['ok1', '<bad invalid UTF-8>', '<bad NUL byte>', 'ok2']);
+});
+
+test('FloodLimiter: rate 0 is off; burst then rate; queue bounded; timers only while queued', async () => {
+  const out: string[] = [];
+  const off = new FloodLimiter(0, 1, (l) => out.push(l));
+  for (let i = 0; i < 100; i++) off.send('x');
+  assert.equal(out.length, 100);
+  const sent: number[] = [];
+  const t0 = Date.now();
+  let fifth!: () => void;
+  const done = new Promise<void>((r) => { fifth = r; });
+  const f = new FloodLimiter(20, 2, () => { if (sent.push(Date.now() - t0) === 5) fifth(); }, 3);
+  for (let i = 0; i < 5; i++) assert.equal(f.send('l'), true);
+  assert.equal(f.send('l'), false, 'queue of 3 is full');
+  assert.equal(sent.length, 2);
+  assert.equal(f.queued, 3);
+  await done;
+  assert.ok(sent[4]! >= 100, `3 queued lines at 20/s take ≥ 100 ms (took ${sent[4]})`);
+  assert.equal(f.queued, 0);
+  f.clear();
+});
+
+test('Playback: lazily allocated ring, oldest dropped, drained once', () => {
+  const p = new Playback(2);
+  assert.deepEqual(p.drain(), []);
+  p.push(1, 'a');
+  p.push(2, 'b');
+  p.push(3, 'ç');
+  assert.equal(p.size, 2);
+  assert.deepEqual(p.drain(), [{ time: 2, line: 'b' }, { time: 3, line: 'ç' }]);
+  assert.deepEqual(p.drain(), []);
+  const none = new Playback(0);
+  none.push(1, 'x');
+  assert.deepEqual(none.drain(), []);
+});
+
+test('LoginLimiter: blocks after N failures in the window, forgets after it, success clears', () => {
+  const l = new LoginLimiter(2, 1000);
+  l.failure('a', 0);
+  assert.equal(l.blocked('a', 1), false);
+  l.failure('a', 2);
+  assert.equal(l.blocked('a', 3), true);
+  assert.equal(l.blocked('b', 3), false);
+  assert.equal(l.blocked('a', 2000), false);
+  l.failure('c', 0);
+  l.success('c');
+  l.failure('c', 1);
+  assert.equal(l.blocked('c', 2), false);
+});
+
+test('splitUserNetwork', () => {
+  assert.deepEqual(splitUserNetwork('u/n'), { user: 'u', network: 'n' });
+  assert.deepEqual(splitUserNetwork('u'), { user: 'u', network: undefined });
+  assert.deepEqual(splitUserNetwork('u/'), { user: 'u', network: undefined });
+});

@@ -1,0 +1,59 @@
+// What every CLI command gets: output streams, the global flags, and the effective configuration
+// (--config FILE, else <data_dir>/otrbnc.yml when an earlier run wrote one, else the embedded defaults).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/types.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { defaultConfig, DEFAULT_DATA_DIR, DATA_DIR_CONFIG_NAME } from '../config/defaults.ts';
+import { ConfigStore } from '../config/store.ts';
+import type { GlobalFlags } from './args.ts';
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface ResolvedConfig {
+  config: Config;
+  store: ConfigStore;
+  /** Where it came from: the --config file, a config an earlier run wrote into the data dir, or defaults. */
+  source: 'file' | 'data-dir' | 'defaults';
+}
+
+export const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export class CliContext {
+  constructor(readonly flags: GlobalFlags, readonly io: CliIo, readonly version: string = VERSION) {}
+
+  out(line: string): void {
+    this.io.stdout.write(line + '\n');
+  }
+
+  err(line: string): void {
+    this.io.stderr.write(line + '\n');
+  }
+
+  /** Loads the effective configuration; throws ConfigError (with file, line and key) when it is wrong. */
+  resolveConfig(): ResolvedConfig {
+    if (this.flags.config !== undefined) {
+      const loaded = loadConfigFile(this.flags.config, { dataDirOverride: this.flags.dataDir });
+      return { config: loaded.config, store: ConfigStore.forFile(loaded.config.file!, loaded.doc, loaded.text), source: 'file' };
+    }
+    const dataDir = resolve(this.flags.dataDir ?? DEFAULT_DATA_DIR);
+    const written = join(dataDir, DATA_DIR_CONFIG_NAME);
+    if (existsSync(written)) {
+      const loaded = loadConfigFile(written, { dataDirOverride: dataDir });
+      return { config: loaded.config, store: ConfigStore.forFile(written, loaded.doc, loaded.text), source: 'data-dir' };
+    }
+    const config = defaultConfig();
+    config.dataDir = dataDir;
+    return { config, store: ConfigStore.forDataDir(config), source: 'defaults' };
+  }
+}

@@ -1,0 +1,64 @@
+// Reads a password: from a terminal without echo (raw mode), otherwise the first line of stdin.
+import type { CliIo } from './context.ts';
+
+export class InputAborted extends Error {}
+
+/** The first line of a non-terminal stdin (without CR LF); undefined on empty input. */
+export function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const finish = (line: string | undefined) => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      stdin.pause();
+      resolve(line);
+    };
+    const onData = (chunk: string | Buffer) => {
+      buf += chunk.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) finish(buf.slice(0, nl).replace(/\r$/, ''));
+    };
+    const onEnd = () => finish(buf === '' ? undefined : buf.replace(/\r$/, ''));
+    const onError = (e: Error) => reject(e);
+    stdin.setEncoding?.('utf8');
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
+}
+
+/** Prompts on stderr and reads one line from the terminal without echoing it. */
+export function readHidden(io: CliIo, prompt: string): Promise<string> {
+  const { stdin, stderr } = io;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    stderr.write(prompt);
+    stdin.setRawMode!(true);
+    stdin.setEncoding?.('utf8');
+    const done = (err?: Error) => {
+      stdin.setRawMode!(false);
+      stdin.off('data', onData);
+      stdin.pause();
+      stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string | Buffer) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new InputAborted('interrupted'));
+        if (ch === '\u0004') {
+          if (value === '') return done(new InputAborted('no input'));
+          return done();
+        }
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else if (ch === '\u0015') value = ''; // Ctrl-U clears the line
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
