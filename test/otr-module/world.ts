@@ -195,11 +195,11 @@ export interface World {
 }
 
 /** ngircd, relay, the bouncer with `modules: [otr]`, alice's client (server-time), and bob on libotr. */
-export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[]; logLevel?: 'info' | 'debug' | 'trace' } = {}): Promise<World> {
+export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; aliceCaps?: string[]; logLevel?: 'info' | 'debug' | 'trace'; modules?: string[] } = {}): Promise<World> {
   const irc = await startNgircd();
   const relay = await RecordingRelay.start({ host: irc.host, port: irc.port });
   // A shared channel, so that bob's QUIT and NICK reach alice's network.
-  const net = networkFor(irc, { name: 'net', nick: 'alice', modules: ['otr'], channels: ['#otr'] });
+  const net = networkFor(irc, { name: 'net', nick: 'alice', modules: opts.modules ?? ['otr'], channels: ['#otr'] });
   net.host = LOOPBACK;
   net.port = relay.port;
   const bnc = await startTestBouncer({ users: [userConfig('alice', 'pw', [net])], logLevel: opts.logLevel ?? 'debug' });
