@@ -197,18 +197,19 @@ export class OtrGlue implements NetworkModule {
     const plaintext = ev.kind === 'action' ? actionToPlaintext(ev.text) : ev.text;
     if (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length)) {
       // Keep it until the key exists and the AKE is done (as libotr does under REQUIRE_ENCRYPTION).
-      this.#enqueue(p, plaintext);
+      ev.echo = this.#enqueue(p, plaintext);
       return 'halt';
     }
     if (!this.#key) this.generateKey('auto'); // the whitespace tag invites an AKE: have the key ready
-    this.#send(p, plaintext);
+    ev.echo = this.#send(p, plaintext);
     return 'halt';
   }
 
-  #enqueue(peer: Peer, plaintext: string): void {
+  /** true when kept (to be sent once the session is up). */
+  #enqueue(peer: Peer, plaintext: string): boolean {
     if (peer.queue.length >= MAX_QUEUE) {
       this.say(peer.nick, T.queueFull);
-      return;
+      return false;
     }
     peer.queue.push({ plaintext });
     if (!peer.toldQueued) {
@@ -224,6 +225,7 @@ export class OtrGlue implements NetworkModule {
       this.session(peer).startAke();
       this.#armStartTimer(peer);
     }
+    return true;
   }
 
   /** true when sent (or queued by the engine); false when refused. */

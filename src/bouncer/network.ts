@@ -518,7 +518,10 @@ export class Network {
       if (mods !== null && mods.hasOutgoing) {
         const ev = this.messageEvent(msg, now, true);
         const before = ev.text;
-        if (mods.outgoing(ev) === 'halt') return;
+        if (mods.outgoing(ev) === 'halt') {
+          if (ev.echo) this.echo(d, cmd, target, msg.params[1]!, now);
+          return;
+        }
         if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
         this.sendMessageLine(cmd, target, text);
       } else {

@@ -25,6 +25,13 @@ export interface MessageEvent {
   time: number;
   /** True when `target` is a channel (per the network's CHANTYPES). */
   isChannel: boolean;
+  /**
+   * Outgoing only. A hook that returns 'halt' because it sent the message itself (the OTR module sends
+   * it encrypted, or keeps it to send once the session is up) sets this, and the core then echoes the
+   * client's original line to the user's clients as it does for any sent message (other clients, and
+   * the sender with echo-message).
+   */
+  echo?: boolean;
 }
 
 export interface PeerQuitEvent {

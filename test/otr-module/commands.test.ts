@@ -160,10 +160,17 @@ test('ignore and enable lists: wildcards, casemapping, persisted; an ignored nic
 });
 
 test('two attached clients both see decrypted messages; a client attaching later gets them from memory', async () => {
-  const second = await w.bnc.login('alice', { pass: 'alice/net:pw', caps: ['server-time'] });
+  const second = await w.bnc.login('alice', { pass: 'alice/net:pw', caps: ['server-time', 'echo-message'] });
   await w.bob.say('alice', 'to both clients');
   await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :to both clients$/);
   await second.waitFor(/:bob!\S+ PRIVMSG alice :to both clients$/);
+  // What one client sends encrypted shows on the other, and on itself with echo-message, as typed.
+  w.alice.send('PRIVMSG bob :from client one');
+  await second.waitFor(/:alice!\S+ PRIVMSG bob :from client one$/);
+  second.send('PRIVMSG bob :from client two');
+  await second.waitFor(/:alice!\S+ PRIVMSG bob :from client two$/);
+  await w.alice.waitFor(/:alice!\S+ PRIVMSG bob :from client two$/);
+  await w.bob.waitMessage((m) => m.text === 'from client two' && m.encrypted, 'from client two');
   const detachedBefore = w.bnc.logs.filter((r) => r.msg === 'client detached').length;
   await second.close();
   await w.alice.close();
