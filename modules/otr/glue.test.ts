@@ -1,9 +1,9 @@
 // The module's glue with the real engine and real files, two instances over an in-memory network.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pair, generateDsaKey, type Side, type World } from './testing/linked-modules.ts';
+import { pair, makeWorld, makeSide, generateDsaKey, type Side, type World } from './testing/linked-modules.ts';
 import { fingerprint, formatFingerprint, type DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { privmsgTextBudget } from './budget.ts';
 
@@ -293,6 +293,60 @@ test('wrong use of every command gets one line and the synopsis', async () => {
       alice.cmd(line);
       assert.match(alice.replies.at(-1)!, re, line);
     }
+  } finally {
+    await world.close();
+  }
+});
+
+test('a plain message carries the whitespace tag, and the tag starts the AKE on the other side', async () => {
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB });
+  try {
+    alice.say('bob', 'hi bob');
+    assert.match(world.wire.at(-1)!.text, /^hi bob \x09  \x09\x09\x09\x09 \x09 \x09 \x09  /);
+    await world.seen(bob, (m) => m.text === 'hi bob', 'the text without its tag');
+    await world.reply(bob, /^\[alice\] Gone \x02SECURE\x02/);
+    await world.reply(alice, /^\[bob\] Gone \x02SECURE\x02/);
+  } finally {
+    await world.close();
+  }
+});
+
+test('policy "always" (settings.json): messages wait for the session, then go encrypted; none in plaintext', async () => {
+  const world = await makeWorld();
+  try {
+    await mkdir(join(world.dir, 'alice'), { recursive: true });
+    await writeFile(join(world.dir, 'alice', 'settings.json'), JSON.stringify({ policy: 'always' }));
+    const alice = await makeSide(world, 'alice', 'alice', { key: KA });
+    const bob = await makeSide(world, 'bob', 'bob', { key: KB });
+    alice.say('bob', 'canary-always one');
+    alice.say('bob', 'canary-always two');
+    assert.equal(alice.replies.filter((r) => r.includes('Message kept until the OTR session is up')).length, 1);
+    await world.seen(bob, (m) => m.text === 'canary-always two', 'second message');
+    assert.ok(world.wire.every((l) => !l.text.includes('canary')));
+    assert.ok(bob.seen.findIndex((m) => m.text === 'canary-always one') < bob.seen.findIndex((m) => m.text === 'canary-always two'));
+  } finally {
+    await world.close();
+  }
+});
+
+test('a lost session (bouncer restarted while the peer is encrypted): unreadable, then sends are refused', async () => {
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB });
+  try {
+    await secure(world, alice, bob);
+    // The bouncer restarts without a clean shutdown: a new module instance, same files, no session.
+    alice.online = false;
+    const again = await makeSide(world, 'alice', 'alice');
+    bob.say('alice', 'canary-lost are you there?');
+    await world.reply(again, /^\[bob\] Received an encrypted message that could not be read \(the session was lost\)\. Type \x02start bob\x02/);
+    const w0 = world.wire.length;
+    again.say('bob', 'canary-lost plaintext?');
+    assert.match(again.replies.at(-1)!, /^\[bob\] Message not sent: the encrypted conversation with bob ended \(session lost\)\./);
+    assert.equal(world.wire.length, w0);
+    again.cmd('start bob');
+    await world.reply(again, /^\[bob\] Gone \x02SECURE\x02/);
+    again.say('bob', 'canary-lost back');
+    await world.seen(bob, (m) => m.text === 'canary-lost back', 'after restart');
+    assert.ok(world.wire.every((l) => !l.text.includes('canary')));
   } finally {
     await world.close();
   }

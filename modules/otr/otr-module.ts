@@ -12,6 +12,7 @@ import { loadSettings, serializeSettings, SETTINGS_FILE, type Settings } from '.
 import { privmsgTextBudget } from './budget.ts';
 import { actionToPlaintext, plaintextToMessage } from './action.ts';
 import { renderInfo, type InfoPeer } from './info-table.ts';
+import { dataMessageFlags } from './data-header.ts';
 import { registerCommands } from './commands.ts';
 import { T, peerLine, type EndReason } from './texts.ts';
 
@@ -312,7 +313,11 @@ export class OtrGlue implements NetworkModule {
       this.say(peer.nick, T.malformed);
       return undefined;
     }
-    if (r.kind === 'internal') return undefined;
+    if (r.kind === 'internal') {
+      if (session.state !== 'encrypted' && !peer.sawUnreadable) this.#checkLostSession(peer, line.text);
+      peer.sawUnreadable = false;
+      return undefined;
+    }
     if (r.encrypted) {
       const m = plaintextToMessage(r.text);
       if (m.text === '' && m.kind === 'privmsg') return undefined; // heartbeat or TLV-only message
@@ -324,6 +329,20 @@ export class OtrGlue implements NetworkModule {
     if (mode === 'rewrite') return text;
     this.#deliver(peer, line, 'privmsg', text);
     return undefined;
+  }
+
+  /**
+   * Encrypted data from a peer we have no session with (our side lost it, e.g. a restart): never
+   * let the conversation fall back to plaintext silently, and tell the peer as libotr does (its
+   * client may then restart the AKE on its own).
+   */
+  #checkLostSession(peer: Peer, wire: string): void {
+    const d = dataMessageFlags(wire);
+    if (!d || d.ignoreUnreadable) return;
+    if (peer.ended !== 'lost') this.say(peer.nick, T.unreadable(peer.nick));
+    peer.ended = 'lost';
+    peer.wantSecure = true;
+    this.ctx.sendToNetwork('privmsg', peer.nick, T.unreadableErrorToPeer(this.ctx.ownNick()));
   }
 
   #deliver(peer: Peer, line: IncomingLine, kind: 'privmsg' | 'action', text: string): void {
@@ -420,6 +439,7 @@ export class OtrGlue implements NetworkModule {
         this.say(n, T.receivedUnencrypted);
         return;
       case 'unreadable':
+        peer.sawUnreadable = true;
         if (peer.session?.state !== 'encrypted') peer.ended = 'lost';
         this.say(n, T.unreadable(n));
         return;

@@ -37,6 +37,8 @@ export interface Peer {
   /** Whether the user was told that OTR lines from this disabled nick were hidden. */
   toldIgnored: boolean;
   startTimer?: NodeJS.Timeout;
+  /** Set while one receive() reported 'unreadable' itself. */
+  sawUnreadable?: boolean;
 }
 
 export class PeerTable {

@@ -118,6 +118,8 @@ export const T = {
   unreadable: (nick: string): string =>
     `Received an encrypted message that could not be read (the session was lost). Type ${bold(`start ${nick}`)} for a new OTR session.`,
   errorFromPeer: (msg: string): string => `OTR error from peer: ${msg}`,
+  /** Sent to the peer (an OTR error message, as libotr's "not in private"). */
+  unreadableErrorToPeer: (ourNick: string): string => `?OTR Error: You sent encrypted data to ${ourNick}, who wasn't expecting it.`,
   malformed: 'Received a malformed OTR message; it was discarded.',
   queuedSent: (n: number): string => `${n} waiting message${n === 1 ? '' : 's'} sent encrypted.`,
   queuedDropped: (n: number, why: string): string => `${n} waiting message${n === 1 ? ' was' : 's were'} not sent: ${why}.`,
