@@ -177,11 +177,13 @@ test('two attached clients both see decrypted messages; a client attaching later
   await eventually(() => w.bnc.logs.filter((r) => r.msg === 'client detached').length === detachedBefore + 2, 'both clients detached');
   await w.bob.say('alice', 'while detached');
   await w.bob.say('alice', '/me waves while detached');
+  await w.bob.otr.finish('alice'); // a *otr notice while nobody is attached
   // bob's lines have gone through ngircd to the bouncer once ngircd answers a later PING of bob's.
   w.bob.write('PING :barrier');
   await w.bob.waitLine(/PONG .*barrier/, 'barrier');
   w.alice = await w.bnc.login('alice', { pass: 'alice/net:pw', caps: ['server-time'] });
   const l1 = await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :while detached$/);
   assert.match(l1, /^@\S*time=/);
-  await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :\x01ACTION waves while detached\x01$/);
+  await eventually(() => w.alice.find(/:bob!\S+ PRIVMSG alice :\x01ACTION waves while detached\x01$/, 0) !== undefined, 'the action');
+  await eventually(() => w.alice.find(/:\*otr!\S+ PRIVMSG alice :\[bob\] bob has finished the conversation\./, 0) !== undefined, 'the notice');
 });
