@@ -342,10 +342,27 @@ test('a lost session (bouncer restarted while the peer is encrypted): unreadable
     again.say('bob', 'canary-lost plaintext?');
     assert.match(again.replies.at(-1)!, /^\[bob\] Message not sent: the encrypted conversation with bob ended \(session lost\)\./);
     assert.equal(world.wire.length, w0);
-    again.cmd('start bob');
+    // The OTR error we sent makes bob's side restart the AKE (ERROR_START_AKE), which clears the refusal.
     await world.reply(again, /^\[bob\] Gone \x02SECURE\x02/);
     again.say('bob', 'canary-lost back');
     await world.seen(bob, (m) => m.text === 'canary-lost back', 'after restart');
+    assert.ok(world.wire.every((l) => !l.text.includes('canary')));
+  } finally {
+    await world.close();
+  }
+});
+
+test('start from FINISHED: messages typed meanwhile wait and go encrypted', async () => {
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB });
+  try {
+    await secure(world, alice, bob);
+    alice.cmd('finish bob');
+    await world.reply(bob, /has finished the conversation/);
+    const b = bob.replies.length;
+    bob.cmd('start alice');
+    bob.say('alice', 'canary-restart');
+    assert.ok(bob.repliesFrom(b).some((r) => r.includes('Message kept until the OTR session is up')));
+    await world.seen(alice, (m) => m.text === 'canary-restart', 'queued message');
     assert.ok(world.wire.every((l) => !l.text.includes('canary')));
   } finally {
     await world.close();

@@ -196,7 +196,8 @@ export class OtrGlue implements NetworkModule {
     const needSecure = p.wantSecure || this.settings.policy === 'always';
     if (state === 'plaintext' && ev.kind === 'action' && !needSecure) return 'continue';
     const plaintext = ev.kind === 'action' ? actionToPlaintext(ev.text) : ev.text;
-    if (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length)) {
+    const starting = p.startTimer !== undefined && state !== 'encrypted'; // `start` is under way, even from FINISHED
+    if (starting || (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length))) {
       // Keep it until the key exists and the AKE is done (as libotr does under REQUIRE_ENCRYPTION).
       ev.echo = this.#enqueue(p, plaintext);
       return 'halt';
@@ -259,9 +260,15 @@ export class OtrGlue implements NetworkModule {
   // ───────────────────────── incoming ─────────────────────────
 
   onIncomingMessage(ev: MessageEvent): 'continue' | 'halt' {
-    if (ev.isChannel || ev.kind === 'notice') return 'continue';
+    if (ev.isChannel) return 'continue';
     const cm = this.ctx.casemapping();
     if (cm.equal(ev.nick, this.ctx.ownNick())) return 'continue';
+    if (ev.kind === 'notice') {
+      // Notices are never encrypted; inside an encrypted conversation, say so.
+      const p = this.disabledBy(ev.nick) ? undefined : this.peers.get(ev.nick);
+      if (p && (this.stateOf(p) === 'encrypted' || p.ended || p.wantSecure)) ev.text = `${T.notEncryptedMark} ${ev.text}`;
+      return 'continue';
+    }
     const off = this.disabledBy(ev.nick);
     if (off) {
       if (ev.kind === 'privmsg' && OTR_CIPHERTEXT.test(ev.text)) {
