@@ -1,7 +1,7 @@
 // The glue between one network of the bouncer and one OTR account: private messages become
 // engine calls, engine events become `*otr` notices, commands become engine actions.
 // Nothing here logs or stores plaintext; decrypted text goes only to deliverToClients.
-import type { ModuleContext, NetworkModule, MessageEvent, PeerQuitEvent, NickChangeEvent } from '../../src/modules/api.ts';
+import type { ModuleContext, NetworkModule, MessageEvent, PeerQuitEvent, NickChangeEvent, HookResult } from '../../src/modules/api.ts';
 import { POLICY_ALWAYS, POLICY_OPPORTUNISTIC, type OtrEvent, type Policy } from '../../src/otr/api.ts';
 import { fingerprint as fingerprintOf, formatFingerprint, type DsaPrivateKey } from '../../src/otr/dsa.ts';
 import type { AccountFactory, EngineAccount, EngineSession } from './engine.ts';
@@ -168,7 +168,7 @@ export class OtrGlue implements NetworkModule {
 
   // ───────────────────────── outgoing ─────────────────────────
 
-  onOutgoingMessage(ev: MessageEvent): 'continue' | 'halt' {
+  onOutgoingMessage(ev: MessageEvent): HookResult {
     if (ev.isChannel || ev.target.startsWith('*')) return 'continue';
     const cm = this.ctx.casemapping();
     if (cm.equal(ev.target, this.ctx.ownNick())) return 'continue';
@@ -199,12 +199,10 @@ export class OtrGlue implements NetworkModule {
     const starting = p.startTimer !== undefined && state !== 'encrypted'; // `start` is under way, even from FINISHED
     if (starting || (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length))) {
       // Keep it until the key exists and the AKE is done (as libotr does under REQUIRE_ENCRYPTION).
-      ev.echo = this.#enqueue(p, plaintext);
-      return 'halt';
+      return this.#enqueue(p, plaintext) ? 'handled' : 'halt';
     }
     if (!this.#key) this.generateKey('auto'); // the whitespace tag invites an AKE: have the key ready
-    ev.echo = this.#send(p, plaintext);
-    return 'halt';
+    return this.#send(p, plaintext) ? 'handled' : 'halt';
   }
 
   /** true when kept (to be sent once the session is up). */
@@ -259,7 +257,7 @@ export class OtrGlue implements NetworkModule {
 
   // ───────────────────────── incoming ─────────────────────────
 
-  onIncomingMessage(ev: MessageEvent): 'continue' | 'halt' {
+  onIncomingMessage(ev: MessageEvent): HookResult {
     if (ev.isChannel) return 'continue';
     const cm = this.ctx.casemapping();
     if (cm.equal(ev.nick, this.ctx.ownNick())) return 'continue';

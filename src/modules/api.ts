@@ -4,8 +4,13 @@
 
 import type { Logger } from 'pino';
 
-/** What a hook tells the core: pass the (possibly rewritten) line on, or stop it (ZNC's CONTINUE / HALT). */
-export type HookResult = 'continue' | 'halt';
+/**
+ * What a hook tells the core: pass the (possibly rewritten) line on, or stop it (ZNC's CONTINUE / HALT).
+ * `handled` (outgoing hooks): the module has sent the message itself (e.g. encrypted, through
+ * sendToNetwork); the core does not send the line but shows `ev.text` to the user's other clients (and to
+ * the sending client with echo-message) exactly as for a message it sent. Incoming, `handled` is `halt`.
+ */
+export type HookResult = 'continue' | 'halt' | 'handled';
 
 /** A private or channel message travelling through the bouncer, in either direction. */
 export interface MessageEvent {
@@ -25,13 +30,6 @@ export interface MessageEvent {
   time: number;
   /** True when `target` is a channel (per the network's CHANTYPES). */
   isChannel: boolean;
-  /**
-   * Outgoing only. A hook that returns 'halt' because it sent the message itself (the OTR module sends
-   * it encrypted, or keeps it to send once the session is up) sets this, and the core then echoes the
-   * client's original line to the user's clients as it does for any sent message (other clients, and
-   * the sender with echo-message).
-   */
-  echo?: boolean;
 }
 
 export interface PeerQuitEvent {
