@@ -13,6 +13,7 @@ import { privmsgTextBudget } from './budget.ts';
 import { actionToPlaintext, plaintextToMessage } from './action.ts';
 import { renderInfo, type InfoPeer } from './info-table.ts';
 import { dataMessageFlags } from './data-header.ts';
+import { splitUtf8, clientTextBudget } from './split.ts';
 import { registerCommands } from './commands.ts';
 import { T, peerLine, type EndReason } from './texts.ts';
 
@@ -350,17 +351,22 @@ export class OtrGlue implements NetworkModule {
     this.ctx.sendToNetwork('privmsg', peer.nick, T.unreadableErrorToPeer(this.ctx.ownNick()));
   }
 
+  /** Decrypted text to the clients: one PRIVMSG per 512-byte line (the peer may send much longer messages). */
   #deliver(peer: Peer, line: IncomingLine, kind: 'privmsg' | 'action', text: string): void {
-    this.ctx.deliverToClients({
-      kind,
-      nick: peer.nick,
-      ident: line.ident,
-      hostname: line.hostname,
-      target: this.ctx.ownNick(),
-      text,
-      tags: line.tags,
-      time: line.time,
-    });
+    const target = this.ctx.ownNick();
+    const budget = clientTextBudget(`${peer.nick}!${line.ident}@${line.hostname}`, target, kind === 'action');
+    for (const piece of splitUtf8(text, budget)) {
+      this.ctx.deliverToClients({
+        kind,
+        nick: peer.nick,
+        ident: line.ident,
+        hostname: line.hostname,
+        target,
+        text: piece,
+        tags: line.tags,
+        time: line.time,
+      });
+    }
   }
 
   // ───────────────────────── engine events ─────────────────────────

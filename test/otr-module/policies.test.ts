@@ -12,7 +12,7 @@ test('a v2-only libotr peer: the session is OTR v2, messages both ways', async (
     await w.bob.waitState('alice', 'encrypted');
     assert.equal((await w.bob.otr.state('alice')).version, 2);
     assert.ok(w.relay.lines.some((l) => /^> PRIVMSG bob :\?OTR:AAI/.test(l)), 'v2 messages on the wire');
-    w.alice.send(`PRIVMSG bob :v2 hello ${'z'.repeat(900)}`);
+    w.alice.send(`PRIVMSG bob :v2 hello ${'z'.repeat(450)}`);
     await w.bob.waitMessage((m) => m.text.startsWith('v2 hello') && m.encrypted, 'v2 message');
     await w.bob.say('alice', 'v2 reply');
     await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :v2 reply$/);
