@@ -80,6 +80,13 @@ users:
   });
 });
 
+test('numbers where text is expected keep their written form', () => {
+  const c = parse('users:\n  bob:\n    password: 0x1F\n    networks:\n      n: { host: h, server_password: 007, sasl: { account: 1e3, password: 12.50 } }\n');
+  assert.equal(c.users[0]!.password, '0x1F');
+  assert.equal(c.users[0]!.networks[0]!.serverPassword, '007');
+  assert.deepEqual(c.users[0]!.networks[0]!.sasl, { account: '1e3', password: '12.50' });
+});
+
 test('network defaults', () => {
   const c = parse('users:\n  bob:\n    password: x\n    networks:\n      n1: { host: a.example }\n      n2: { host: b.example, tls: false }\n');
   const [n1, n2] = c.users[0]!.networks;
@@ -175,6 +182,13 @@ test('relative paths resolve against the file; --data-dir overrides', () => {
   try {
     const f = join(dir, 'c.yml');
     writeFileSync(f, 'data_dir: ./d\nlisten:\n  - { port: 7000, tls: true, cert: c.pem, key: k.pem }\n');
+    assert.throws(() => loadConfigFile(f), (e: Error) => {
+      assert.match(e.message, new RegExp(`c\\.yml:3:36: listen\\[0\\]\\.cert: no such file: ${join(dir, 'c.pem')}`));
+      assert.match(e.message, /listen\[0\]\.key: no such file/);
+      return true;
+    });
+    writeFileSync(join(dir, 'c.pem'), '');
+    writeFileSync(join(dir, 'k.pem'), '');
     const c = loadConfigFile(f).config;
     assert.equal(c.dataDir, join(dir, 'd'));
     assert.equal(c.listen[0]!.cert, join(dir, 'c.pem'));

@@ -1,6 +1,6 @@
 // Reads and validates the YAML config. Every problem is reported with file, line, column and key path,
 // and what was expected; unknown keys get a "did you mean". Omitted keys get their defaults.
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document, type Node, type YAMLMap, type Pair } from 'yaml';
 import type { Config, ListenConfig, NetworkConfig, UserConfig, FloodConfig, SaslConfig } from './types.ts';
@@ -139,7 +139,9 @@ function str(ck: Checker, f: Field, path: string, what: string, opts: { re?: Reg
     ck.add(at, path, `expected ${what}, got ${describe(f.node)}`);
     return undefined;
   }
-  const s = String(v);
+  // A number where text is expected (`password: 0x1F`, `channels: [007]`) keeps the text as written.
+  const src = isScalar(f.node) ? (f.node as { source?: unknown }).source : undefined;
+  const s = typeof v === 'number' && typeof src === 'string' ? src : String(v);
   if (s === '') {
     ck.add(at, path, `expected ${what}, got an empty string`);
     return undefined;
@@ -235,6 +237,12 @@ function checkListen(ck: Checker, node: Node | null, path: string, base: string)
   if (tls) {
     if (!fs.has('cert')) ck.add(node, join(path, 'cert'), 'missing; tls: true needs cert (a PEM certificate file)');
     if (!fs.has('key')) ck.add(node, join(path, 'key'), 'missing; tls: true needs key (a PEM private key file)');
+  }
+  // A missing certificate is reported here, at its line, rather than as a bare ENOENT at listen time.
+  for (const [k, v] of [['cert', cert], ['key', key]] as const) {
+    if (tls && v !== undefined && !existsSync(resolvePath(base, v))) {
+      ck.add(valueOf(fs, k)!.node, join(path, k), `no such file: ${resolvePath(base, v)}`);
+    }
   }
   if (port === undefined) return undefined;
   const l: ListenConfig = { host, port, tls };
