@@ -1,6 +1,7 @@
 // The *status virtual nick: the bouncer's own commands. `help` is generated from this table.
 import { readdir } from 'node:fs/promises';
 import type { NetworkConfig } from '../config/types.ts';
+import { DEFAULT_FLOOD, DEFAULT_PLAYBACK_LINES } from '../config/defaults.ts';
 import { table, helpTable } from './table.ts';
 import type { Downstream } from './downstream.ts';
 import type { Network } from './network.ts';
@@ -103,7 +104,7 @@ export const STATUS_COMMANDS: StatusCommand[] = [
       const n = nick ?? (c.client.nick !== '*' ? c.client.nick : user.name);
       const cfg: NetworkConfig = {
         name, host, port, tls, tlsVerify: true, nick: n, altNick: n + '_', username: user.name, realname: user.name,
-        serverPassword: null, sasl: null, channels: [], modules: [], flood: { rate: 2, burst: 5 }, playbackLines: 500,
+        serverPassword: null, sasl: null, channels: [], modules: [], flood: { ...DEFAULT_FLOOD }, playbackLines: DEFAULT_PLAYBACK_LINES,
       };
       user.cfg.networks.push(cfg);
       const net = user.addNetwork(cfg);
