@@ -156,6 +156,10 @@ export class Downstream {
 
   // ---- input ----------------------------------------------------------------------------------
 
+  lineError(e: unknown, line: string): void {
+    this.bouncer.logger.error({ client: this.id, user: this.user?.name, err: (e as Error)?.stack ?? String(e), command: line.split(' ', 2).join(' ').slice(0, 40) }, 'error handling a client line');
+  }
+
   tooLong(): void {
     this.log('debug', 'over-long line dropped');
     this.numeric('417', 'Input line was too long');

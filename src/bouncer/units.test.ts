@@ -13,6 +13,7 @@ function reader(max = 20, strict = true) {
     line: (l) => got.push(l),
     tooLong: () => got.push('<long>'),
     badLine: (why) => got.push(`<bad ${why}>`),
+    lineError: (e, l) => got.push(`<error ${(e as Error).message} ${l}>`),
   }, max, strict);
   return { r, got };
 }
@@ -33,6 +34,16 @@ test('LineReader: over-long lines are dropped, in one chunk or spread over many'
   r.push(Buffer.from('x'.repeat(15)));
   r.push(Buffer.from('x'.repeat(15) + '\nafter\n'));
   assert.deepEqual(got, ['<long>', 'ok', '<long>', 'after']);
+});
+
+test('LineReader: a sink that throws on one line still gets the next', () => {
+  const got: string[] = [];
+  const r = new LineReader({
+    line: (l) => { if (l === 'bad') throw new Error('boom'); got.push(l); },
+    lineError: (e, l) => got.push(`<error ${(e as Error).message} ${l}>`),
+  }, 100, false);
+  r.push(Buffer.from('a\nbad\nb\n'));
+  assert.deepEqual(got, ['a', '<error boom bad>', 'b']);
 });
 
 test('LineReader strict: invalid UTF-8 and NUL lines dropped, the others kept', () => {

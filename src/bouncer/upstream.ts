@@ -41,6 +41,11 @@ class Transport extends EventEmitter {
     else this.up.registrationLine(line, now);
   }
 
+  lineError(e: unknown, line: string): void {
+    const net = this.up.net;
+    net.logger.error({ user: net.user.name, network: net.name, err: (e as Error)?.stack ?? String(e), command: parseLine(line)?.command }, 'error handling a network line');
+  }
+
   isConnected(): boolean {
     return this.open;
   }
