@@ -52,3 +52,19 @@ test('random lines before and after login: no crash, no logged bug, the other cl
   watcher.send('PRIVMSG bob :still alive');
   await fake.waitForLine((l) => l === 'PRIVMSG bob :still alive');
 });
+
+const NET_COMMANDS = ['PRIVMSG', 'NOTICE', 'JOIN', 'PART', 'KICK', 'QUIT', 'NICK', 'MODE', 'TOPIC', '332', '333', '353', '366', '005', '001', '396', 'CHGHOST', 'PING', 'CAP', 'ERROR_NOT', 'BATCH'];
+const netLine = fc.tuple(fc.option(fc.constantFrom('alice!a@h', 'bob!b@h', 'srv', 'x', '')), fc.constantFrom(...NET_COMMANDS), fc.array(junk, { maxLength: 6 }))
+  .map(([prefix, cmd, params]) => `${prefix !== null ? ':' + prefix + ' ' : ''}${cmd} ${params.join(' ')}`.replace(/[\r\n\0]/g, ''));
+
+test('random lines from the network: no crash, no logged bug, relay goes on', async () => {
+  const up = fake.conns.find((c) => c.lines.some((l) => l.startsWith('USER')))!;
+  let n = 0;
+  await fc.assert(fc.asyncProperty(fc.array(netLine, { minLength: 1, maxLength: 30 }), async (lines) => {
+    for (const l of lines) up.send(l);
+    const marker = `marker ${n++}`;
+    up.send(`:bob!b@h PRIVMSG alice :${marker}`);
+    await watcher.waitFor(`PRIVMSG alice :${marker}`);
+  }), { numRuns: 40 });
+  assert.equal(bnc.logs.find((r) => r.msg === 'error handling a network line'), undefined, 'no handler threw');
+});
