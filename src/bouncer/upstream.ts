@@ -38,7 +38,7 @@ class Transport extends EventEmitter {
   // LineSink
   line(line: string, now: number): void {
     if (this.handedOff) this.up.net.onUpstreamLine(line, now);
-    else this.up.registrationLine(line, now);
+    else this.up.registrationLine(line);
   }
 
   lineError(e: unknown, line: string): void {
@@ -77,7 +77,7 @@ class Transport extends EventEmitter {
   }
 
   writeLine(line: string, cb?: () => void): void {
-    this.queue(this.up.filterOutgoing(line));
+    this.queue(line);
     if (cb) process.nextTick(cb);
   }
 
@@ -278,7 +278,7 @@ export class Upstream {
   }
 
   /** Lines before 001 go to irc-framework (with CAP LS narrowed); 001 hands the stream over. */
-  registrationLine(line: string, now: number): void {
+  registrationLine(line: string): void {
     const msg = parseLine(line);
     if (!msg) return;
     if (msg.command === '001') {
@@ -303,13 +303,7 @@ export class Upstream {
     if (msg.command === 'ERROR') {
       this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, `network ERROR: ${msg.params[0] ?? ''}`);
     }
-    void now;
     this.transport?.emit('line', line);
-  }
-
-  /** irc-framework writes through this: keep its lines as they are. */
-  filterOutgoing(line: string): string {
-    return line;
   }
 
   private handOff(): void {
