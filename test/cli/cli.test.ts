@@ -185,3 +185,42 @@ test('hash-password on a terminal asks twice without echo', async () => {
   const stored = /scrypt\$\S+/.exec(out)![0];
   assert.equal(await verifyPassword(stored, secret), true, JSON.stringify(out));
 });
+
+test('first run with stderr redirected to a file: the password goes to the terminal, not the file', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'otrbnc-cli-tty-'));
+  try {
+    const cfg = join(dir, 'c.yml');
+    const errFile = join(dir, 'stderr.log');
+    const outFile = join(dir, 'stdout.log');
+    writeFileSync(cfg, `listen:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\n`);
+    const main = new URL('../../src/main.ts', import.meta.url).pathname;
+    const cmd = `${process.execPath} --import ${import.meta.resolve('tsx')} ${main} --config ${cfg} >${outFile} 2>${errFile}`;
+    const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let tty = '';
+    const seen = new Promise<string>((resolve) => {
+      p.stdout.on('data', (d: Buffer) => {
+        tty += d.toString();
+        const m = /created user "admin" with this password \(shown only this once\):\s+(\S+)/.exec(tty);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const closed = new Promise<number | null>((r) => p.once('close', (code) => r(code)));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    const password = await seen;
+    const c = await IrcClient.connect(port, { timeoutMs: 15_000 });
+    await c.register('x', { pass: `admin:${password}` }); // the bouncer is up and the password works
+    await c.close();
+    p.stdin.write('\u0003'); // Ctrl-C on the terminal: SIGINT to the foreground job
+    const code = await closed;
+    clearTimeout(timer);
+    const err = readFileSync(errFile, 'utf8');
+    const out = readFileSync(outFile, 'utf8');
+    assert.ok(!err.includes(password) && !out.includes(password), 'the password reached a file');
+    assert.match(err, /was shown on the terminal/);
+    assert.match(out, /"msg":"otrbnc stopped"/);
+    assert.equal(code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
