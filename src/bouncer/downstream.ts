@@ -68,6 +68,10 @@ export class Downstream {
     socket.on('close', () => this.onClose());
   }
 
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
   get echoMessage(): boolean {
     return (this.caps & CAP_ECHO) !== 0;
   }

@@ -43,6 +43,8 @@ export interface BouncerOptions {
   sweepMs?: number;
   /** Networks registering at the same time (default 8). */
   connectConcurrency?: number;
+  /** A client that has not logged in after this long is disconnected (default 60 s). */
+  registrationTimeoutMs?: number;
 }
 
 const VERSION: string = (() => {
@@ -112,6 +114,13 @@ export class Bouncer {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const u of this.users.values()) for (const n of u.networks.values()) n.upstream.sweep(now, interval, timeout);
+      const regLimit = this.opts.registrationTimeoutMs ?? 60_000;
+      for (const d of this.clients) {
+        if (!d.isRegistered && now - d.connectedAt > regLimit) {
+          this.logger.info({ client: d.id, addr: d.address }, 'registration timeout');
+          d.close('Registration timeout');
+        }
+      }
     }, this.opts.sweepMs ?? 10_000);
     this.sweepTimer.unref();
     for (const u of this.users.values()) for (const n of u.networks.values()) n.upstream.connect();

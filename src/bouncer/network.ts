@@ -165,11 +165,6 @@ export class Network {
     this.modules?.disconnected();
   }
 
-  /** Forget the channels to rejoin (an explicit disconnect or a PART is the user's choice). */
-  forgetRejoin(): void {
-    this.rejoin = [];
-  }
-
   /** A line from the network after registration. */
   onUpstreamLine(line: string, now: number): void {
     const msg = parseLine(line);
