@@ -6,7 +6,7 @@ import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer } from '../harness/bouncer.ts';
-import { freePort, tryConnect } from '../harness/net.ts';
+import { freePort, tryConnect, waitForPort } from '../harness/net.ts';
 import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
 
@@ -208,6 +208,7 @@ test('first run with stderr redirected to a file: the password goes to the termi
     const closed = new Promise<number | null>((r) => p.once('close', (code) => r(code)));
     const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
     const password = await seen;
+    await waitForPort(port, { timeoutMs: 15_000 });
     const c = await IrcClient.connect(port, { timeoutMs: 15_000 });
     await c.register('x', { pass: `admin:${password}` }); // the bouncer is up and the password works
     await c.close();
