@@ -225,3 +225,14 @@ test('first run with stderr redirected to a file: the password goes to the termi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the package bin (bin/otrbnc.js) runs the same CLI', async () => {
+  const bin = new URL('../../bin/otrbnc.js', import.meta.url).pathname;
+  const p = spawn(process.execPath, [bin, '--version'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((r) => p.once('close', (c) => r(c)));
+  assert.equal(code, 0, out);
+  assert.match(out, /^otrbnc \d+\.\d+\.\d+\n$/);
+});
