@@ -515,19 +515,29 @@ export class Network {
         d.status(`You are not connected to ${this.name}; the message was not sent.`);
         return;
       }
-      let text = msg.params[1]!;
       const mods = this.modules;
       if (mods !== null && mods.hasOutgoing) {
-        const ev = this.messageEvent(msg, now, true);
-        const before = ev.text;
-        const r = mods.outgoing(ev);
-        if (r === 'halt') return;
-        if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        if (r === 'continue') this.sendMessageLine(cmd, target, text);
-      } else {
-        this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
+        // Hooks see one target each: `PRIVMSG a,b :x` is two messages.
+        const targets = target.indexOf(',') < 0 ? [target] : target.split(',').filter(Boolean);
+        for (const t of targets) {
+          if (t.charCodeAt(0) === 42 /* * */) {
+            if (cmd === 'PRIVMSG') this.user.bouncer.virtualMessage(d, this, t, msg.params[1]!);
+            continue;
+          }
+          const one = targets.length === 1 ? msg : { ...msg, params: [t, msg.params[1]!] };
+          const ev = this.messageEvent(one, now, true);
+          const before = ev.text;
+          const r = mods.outgoing(ev);
+          if (r === 'halt') continue;
+          let text = msg.params[1]!;
+          if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
+          if (r === 'continue') this.sendMessageLine(cmd, t, text);
+          this.echo(d, cmd, t, text, now);
+        }
+        return;
       }
-      this.echo(d, cmd, target, text, now);
+      this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
+      this.echo(d, cmd, target, msg.params[1]!, now);
       return;
     }
     if (!this.upstream.ready) {

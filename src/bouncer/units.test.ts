@@ -6,6 +6,7 @@ import { FloodLimiter } from './flood.ts';
 import { Playback } from './playback.ts';
 import { LoginLimiter } from './login-limit.ts';
 import { splitUserNetwork } from './downstream.ts';
+import { backoffDelay } from './upstream.ts';
 
 function reader(max = 20, strict = true) {
   const got: string[] = [];
@@ -104,4 +105,11 @@ test('splitUserNetwork', () => {
   assert.deepEqual(splitUserNetwork('u/n'), { user: 'u', network: 'n' });
   assert.deepEqual(splitUserNetwork('u'), { user: 'u', network: undefined });
   assert.deepEqual(splitUserNetwork('u/'), { user: 'u', network: undefined });
+});
+
+test('backoffDelay: doubles per attempt up to the cap, jitter ±25 %', () => {
+  assert.deepEqual([0, 1, 2, 3].map((a) => backoffDelay(a, 1000, 300_000, 0.5)), [1000, 2000, 4000, 8000]);
+  assert.equal(backoffDelay(30, 1000, 300_000, 0.5), 300_000);
+  assert.equal(backoffDelay(0, 1000, 300_000, 0), 750);
+  assert.equal(backoffDelay(0, 1000, 300_000, 0.999999), 1250);
 });

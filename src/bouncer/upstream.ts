@@ -158,6 +158,12 @@ function isIp(h: string): boolean {
   return /^[\d.]+$/.test(h) || h.includes(':');
 }
 
+/** Exponential back-off: base·2^attempt, capped at max, then ±25 % jitter (`rand` in [0, 1)). */
+export function backoffDelay(attempt: number, base: number, max: number, rand: number): number {
+  const delay = Math.min(max, base * 2 ** Math.min(attempt, 20));
+  return Math.round(delay * (0.75 + rand * 0.5));
+}
+
 type IrcClient = InstanceType<typeof IRC.Client> & { otrbncUp?: Upstream | null };
 
 /**
@@ -364,8 +370,7 @@ export class Upstream {
     const b = this.net.user.bouncer.opts;
     const base = b.reconnectBaseMs ?? 2000;
     const max = b.reconnectMaxMs ?? 300_000;
-    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 20));
-    const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
+    const jittered = backoffDelay(this.attempts, base, max, Math.random());
     this.attempts++;
     this.net.logger.info({ user: this.net.user.name, network: this.net.name, delayMs: jittered }, 'reconnecting');
     this.reconnectTimer = setTimeout(() => {
