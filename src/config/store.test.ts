@@ -145,6 +145,19 @@ test('embedded defaults persist to <data_dir>/otrbnc.yml (0600, dir 0700), loada
   } finally { rmSync(dir, { recursive: true }); }
 });
 
+test('a network added to an empty `networks: {}` is written as a block', async () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'c.yml');
+    writeFileSync(file, 'users:\n  admin:\n    password: x\n    networks: {}\n');
+    const loaded = loadConfigFile(file);
+    await ConfigStore.forFile(file, loaded.doc, loaded.text).addNetwork('admin', net('libera'));
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /\n    networks:\n      libera:\n        host: irc\.example\.org\n/);
+    assert.match(text, /channels: \[ "#a" \]/);
+  } finally { rmSync(dir, { recursive: true }); }
+});
+
 test('an empty config file or bare users: key still accepts a user', async () => {
   for (const initial of ['', '# just a comment\n', 'users: # none yet\n']) {
     const dir = tmp();
