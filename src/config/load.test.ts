@@ -52,7 +52,7 @@ data_dir: ./data
 log_level: debug
 users:
   alice:
-    password: "scrypt$x"
+    password: "scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA=="
     networks:
       libera:
         host: irc.libera.chat
@@ -71,7 +71,7 @@ users:
         playback_lines: 42
 `);
   assert.equal(c.logLevel, 'debug');
-  assert.equal(c.users[0]!.password, 'scrypt$x');
+  assert.equal(c.users[0]!.password, 'scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==');
   assert.deepEqual(c.users[0]!.networks[0], {
     name: 'libera', host: 'irc.libera.chat', port: 6697, tls: true, tlsVerify: false, nick: 'alice',
     altNick: 'alice_', username: 'aliceu', realname: 'Alice A', serverPassword: null,
@@ -135,6 +135,7 @@ test('wrong types and values are each reported', () => {
     ['users:\n  "a/b": { password: x }\n', 'users.a/b', /invalid user name/],
     ['users:\n  a: {}\n', 'users.a.password', /missing; expected a password/],
     ['users:\n  a: { password: "" }\n', 'users.a.password', /empty string/],
+    ['users:\n  a: { password: "scrypt$1$2" }\n', 'users.a.password', /malformed scrypt string/],
     ['users:\n  a: { password: x, networks: { n: {} } }\n', 'users.a.networks.n.host', /missing; expected the IRC server's host name/],
     ['users:\n  a: { password: x, networks: { n: { host: h, nick: "9lives" } } }\n', 'users.a.networks.n.nick', /an IRC nick/],
     ['users:\n  a: { password: x, networks: { n: { host: h, channels: "#a" } } }\n', 'users.a.networks.n.channels', /expected a list of channel names/],

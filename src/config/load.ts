@@ -10,6 +10,7 @@ import {
 } from './defaults.ts';
 import { NAME_RE, NAME_RULE, MODULE_NAME_RE } from './names.ts';
 import { suggest } from './suggest.ts';
+import { isMalformedHash } from '../auth/password.ts';
 
 export const TOP_KEYS = ['listen', 'data_dir', 'log_level', 'users'] as const;
 export const LISTEN_KEYS = ['host', 'port', 'tls', 'cert', 'key'] as const;
@@ -312,6 +313,10 @@ function checkUser(ck: Checker, name: string, nameNode: Node, node: Node | null,
   const fs = ck.fields(node, path, USER_KEYS);
   required(ck, fs, node, path, 'password', 'a password (the output of "otrbnc hash-password", or plain text)');
   const password = str(ck, valueOf(fs, 'password'), join(path, 'password'), 'a password (the output of "otrbnc hash-password", or plain text)');
+  if (password !== undefined && isMalformedHash(password)) {
+    ck.add(valueOf(fs, 'password')!.node, join(path, 'password'),
+      'expected scrypt$N$r$p$salt$hash as printed by "otrbnc hash-password" (N a power of two, base64 salt and hash), got a malformed scrypt string');
+  }
   const networks: NetworkConfig[] = [];
   const netsPath = join(path, 'networks');
   const nets = map(ck, valueOf(fs, 'networks'), netsPath, 'a mapping of network names to their settings');
