@@ -182,12 +182,17 @@ export class Downstream {
     }
     const msg = parseLine(line);
     if (!msg) return;
+    const net = this.network;
+    // IRC's 512 bytes (without tags). A message may be longer when a module handles outgoing messages:
+    // it may split it itself (the OTR module fragments to the exact budget).
     const bodyLen = line.length - msg.bodyStart;
     if (bodyLen > 170 && (bodyLen > 510 || Buffer.byteLength(line) - msg.bodyStart > 510)) {
-      this.tooLong();
-      return;
+      const moduleMayHandle = (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') && net?.modules?.hasOutgoing === true;
+      if (!moduleMayHandle) {
+        this.tooLong();
+        return;
+      }
     }
-    const net = this.network;
     switch (msg.command) {
       case 'PRIVMSG':
       case 'NOTICE':
