@@ -78,6 +78,14 @@ test('outgoing hooks: continue, rewrite, halt; the echo to other clients shows t
   await echo('events', /detach$/);
 });
 
+test('with outgoing hooks, a message over 512 bytes reaches the module (it may split it) instead of a 417', async () => {
+  c.mark();
+  c.send(`PRIVMSG bob :halt: ${'z'.repeat(600)}`);
+  await c.sync();
+  assert.equal(c.find(/ 417 /), undefined);
+  await echo('events', new RegExp(`out:privmsg:bob:halt: z{600}`));
+});
+
 test('incoming hooks: continue, rewrite, halt, action', async () => {
   bob.send('PRIVMSG alice :hi');
   await c.waitFor(/^:bob!\S+ PRIVMSG alice :hi$/);
