@@ -41,7 +41,7 @@ export interface BouncerOptions {
   pingTimeoutMs?: number;
   /** How often the idle/ping sweep runs (default 10 s). */
   sweepMs?: number;
-  /** Networks registering at the same time (default 8). */
+  /** Networks registering at the same time (default 4). */
   connectConcurrency?: number;
   /** A client that has not logged in after this long is disconnected (default 60 s). */
   registrationTimeoutMs?: number;
@@ -156,7 +156,7 @@ export class Bouncer {
   }
 
   private pump(): void {
-    const max = this.opts.connectConcurrency ?? 8;
+    const max = this.opts.connectConcurrency ?? 4;
     while (this.connecting.size < max && this.connectQueue.length > 0) {
       const up = this.connectQueue.shift()!;
       if (up.state !== 'idle' || !up.wanted || !this.isLive(up.net)) continue;
