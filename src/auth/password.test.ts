@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword, verifyPassword, isHashed, parseHash, DEFAULT_SCRYPT } from './password.ts';
+import { hashPassword, verifyPassword, isHashed, isMalformedHash, parseHash, DEFAULT_SCRYPT } from './password.ts';
 
 const FAST = { N: 1 << 10, r: 8, p: 1 };
 
@@ -51,8 +51,17 @@ test('malformed or hostile scrypt strings are not treated as hashes', () => {
     'scrypt$1000$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==', // N not a power of two
     `scrypt$${1 << 24}$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==`, // N too large (memory)
     'scrypt$1024$0$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==',
+    `scrypt$${1 << 20}$16$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==`, // 2 GiB of scrypt memory
     'scrypt$1024$8$1$not base64!$aGFzaGhhc2hoYXNoaGFzaA==',
     'bcrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==',
   ]) assert.equal(isHashed(s), false, s);
   assert.equal(isHashed('scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA=='), true);
+});
+
+test('a malformed scrypt string never verifies, not even against its own text', async () => {
+  const bad = 'scrypt$1000$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==';
+  assert.equal(isMalformedHash(bad), true);
+  assert.equal(isMalformedHash('hunter2'), false);
+  assert.equal(isMalformedHash(await hashPassword('x', FAST)), false);
+  assert.equal(await verifyPassword(bad, bad), false);
 });

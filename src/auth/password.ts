@@ -11,6 +11,8 @@ const HASH_BYTES = 32;
 const MAX_N = 1 << 20;
 const MAX_R = 32;
 const MAX_P = 16;
+/** scrypt's working memory (128·N·r bytes) for a stored hash may not exceed this. */
+const MAX_MEM = 256 * 1024 * 1024;
 
 function scrypt(password: string | Buffer, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -39,6 +41,7 @@ export function parseHash(stored: string): ParsedHash | undefined {
   if (!/^\d+$/.test(n) || !/^\d+$/.test(r) || !/^\d+$/.test(p)) return undefined;
   const N = Number(n), R = Number(r), P = Number(p);
   if (N < 2 || N > MAX_N || (N & (N - 1)) !== 0 || R < 1 || R > MAX_R || P < 1 || P > MAX_P) return undefined;
+  if (128 * N * R > MAX_MEM) return undefined;
   const b64 = /^[A-Za-z0-9+/]+={0,2}$/;
   if (!b64.test(salt) || !b64.test(hash)) return undefined;
   const s = Buffer.from(salt, 'base64');
@@ -50,6 +53,11 @@ export function parseHash(stored: string): ParsedHash | undefined {
 /** True when `stored` is in the `scrypt$N$r$p$salt$hash` form (anything else is taken as plain text). */
 export function isHashed(stored: string): boolean {
   return parseHash(stored) !== undefined;
+}
+
+/** True when `stored` claims to be a scrypt hash (`scrypt$…`) but cannot be used as one. */
+export function isMalformedHash(stored: string): boolean {
+  return stored.startsWith(SCRYPT_PREFIX) && !isHashed(stored);
 }
 
 export async function hashPassword(password: string, params: { N: number; r: number; p: number } = DEFAULT_SCRYPT): Promise<string> {
@@ -65,6 +73,10 @@ export async function hashPassword(password: string, params: { N: number; r: num
  */
 export async function verifyPassword(stored: string, given: string): Promise<boolean> {
   const parsed = parseHash(stored);
+  if (parsed === undefined && stored.startsWith(SCRYPT_PREFIX)) {
+    // A broken hash never matches, not even its own text typed as a password.
+    return false;
+  }
   if (parsed === undefined) {
     const a = createHash('sha256').update(stored.normalize('NFC')).digest();
     const b = createHash('sha256').update(given.normalize('NFC')).digest();

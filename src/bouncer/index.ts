@@ -41,8 +41,10 @@ export interface BouncerOptions {
   pingTimeoutMs?: number;
   /** How often the idle/ping sweep runs (default 10 s). */
   sweepMs?: number;
-  /** Networks registering at the same time (default 8). */
+  /** Networks registering at the same time (default 4). */
   connectConcurrency?: number;
+  /** A client that has not logged in after this long is disconnected (default 60 s). */
+  registrationTimeoutMs?: number;
 }
 
 const VERSION: string = (() => {
@@ -112,6 +114,13 @@ export class Bouncer {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const u of this.users.values()) for (const n of u.networks.values()) n.upstream.sweep(now, interval, timeout);
+      const regLimit = this.opts.registrationTimeoutMs ?? 60_000;
+      for (const d of this.clients) {
+        if (!d.isRegistered && now - d.connectedAt > regLimit) {
+          this.logger.info({ client: d.id, addr: d.address }, 'registration timeout');
+          d.close('Registration timeout');
+        }
+      }
     }, this.opts.sweepMs ?? 10_000);
     this.sweepTimer.unref();
     for (const u of this.users.values()) for (const n of u.networks.values()) n.upstream.connect();
@@ -147,7 +156,7 @@ export class Bouncer {
   }
 
   private pump(): void {
-    const max = this.opts.connectConcurrency ?? 8;
+    const max = this.opts.connectConcurrency ?? 4;
     while (this.connecting.size < max && this.connectQueue.length > 0) {
       const up = this.connectQueue.shift()!;
       if (up.state !== 'idle' || !up.wanted || !this.isLive(up.net)) continue;

@@ -8,6 +8,8 @@ export interface LineSink {
   tooLong?(): void;
   /** A line with invalid UTF-8 or NUL was dropped. */
   badLine?(reason: string): void;
+  /** Handling a line threw: a bug, logged; the connection and the process go on. */
+  lineError(e: unknown, line: string): void;
 }
 
 export class LineReader {
@@ -66,7 +68,14 @@ export class LineReader {
       if (e > s && text.charCodeAt(e - 1) === 13) e--;
       if (e > s) {
         if (e - s > max) sink.tooLong?.();
-        else sink.line(text.slice(s, e), now);
+        else {
+          const line = text.slice(s, e);
+          try {
+            sink.line(line, now);
+          } catch (err) {
+            sink.lineError(err, line);
+          }
+        }
       }
       s = nl + 1;
     }

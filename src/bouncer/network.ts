@@ -49,6 +49,8 @@ export class Network {
   modules: ModuleHost | null = null;
   /** Channels to join after (re)connect: config channels plus those we were in. */
   private rejoin: string[] = [];
+  /** A WHO on our own nick is under way; its replies are ours, not the clients'. */
+  private whoSelf = false;
 
   constructor(user: User, cfg: NetworkConfig) {
     this.user = user;
@@ -94,21 +96,12 @@ export class Network {
 
   // ---- upstream side ---------------------------------------------------------------------------
 
-  /** Lines seen during registration (irc-framework drives it); we only record state. */
-  observeRegistration(msg: IrcMessage): void {
-    switch (msg.command) {
-      case '001':
-        this.onWelcome(msg);
-        break;
-      case '433':
-      case '432':
-        break;
-    }
-  }
-
   onWelcome(msg: IrcMessage): void {
     this.serverName = own(msg.prefix);
-    if (msg.params[0]) this.setNick(own(msg.params[0]));
+    this.ident = '';
+    this.host = '';
+    this.whoSelf = false;
+    if (msg.params[0]) this.nick = own(msg.params[0]);
     // Many servers end 001 with nick!ident@host.
     const last = msg.params[msg.params.length - 1] ?? '';
     const words = last.split(' ');
@@ -147,6 +140,11 @@ export class Network {
       batch = batch ? batch + ',' + c : c;
     }
     if (batch) this.upstream.send('JOIN ' + batch);
+    // Our exact prefix (modules size lines by it): not every 001 carries it, a WHO on ourselves does.
+    if (!this.ident || !this.host) {
+      this.whoSelf = true;
+      this.upstream.send('WHO ' + this.nick);
+    }
     for (const d of this.clients) {
       if (d.nick !== this.nick) {
         d.write(`:${d.nick} NICK :${this.nick}`);
@@ -165,15 +163,6 @@ export class Network {
     this.channels = null;
     this.statusToClients(`Disconnected from ${this.name}: ${reason}`);
     this.modules?.disconnected();
-  }
-
-  /** Forget the channels to rejoin (an explicit disconnect or a PART is the user's choice). */
-  forgetRejoin(): void {
-    this.rejoin = [];
-  }
-
-  private setNick(n: string): void {
-    this.nick = n;
   }
 
   /** A line from the network after registration. */
@@ -205,10 +194,10 @@ export class Network {
         this.onJoin(msg);
         break;
       case 'PART':
-        this.onPart(msg, msg.params[0] ?? '', prefixNick(msg.prefix));
+        this.onPart(msg.params[0] ?? '', prefixNick(msg.prefix));
         break;
       case 'KICK':
-        this.onPart(msg, msg.params[0] ?? '', msg.params[1] ?? '');
+        this.onPart(msg.params[0] ?? '', msg.params[1] ?? '');
         break;
       case 'QUIT':
         this.onQuit(msg);
@@ -248,6 +237,20 @@ export class Network {
       }
       case 'MODE':
         this.onMode(msg);
+        break;
+      case '352': // WHO reply: <me> <channel> <user> <host> <server> <nick> …
+        if (this.isOwn(msg.params[5] ?? '')) {
+          this.ident = own(msg.params[2] ?? this.ident);
+          this.host = own(msg.params[3] ?? this.host);
+          this.logger.debug({ user: this.user.name, network: this.name, prefix: this.prefix }, 'own prefix from WHO');
+        }
+        if (this.whoSelf) return;
+        break;
+      case '315':
+        if (this.whoSelf && this.isOwn(msg.params[1] ?? '')) {
+          this.whoSelf = false;
+          return;
+        }
         break;
       case '396': // displayed host
         if (msg.params[1]) this.host = own(msg.params[1]);
@@ -293,7 +296,7 @@ export class Network {
     if (ch) ch.names.set(cm.lower(src.nick), own(src.nick));
   }
 
-  private onPart(msg: IrcMessage, chan: string, nick: string): void {
+  private onPart(chan: string, nick: string): void {
     const cm = this.isupport.casemapping;
     if (cm.equal(nick, this.nick)) {
       this.channels?.delete(cm.lower(chan));
@@ -302,7 +305,6 @@ export class Network {
       return;
     }
     this.channel(chan)?.names.delete(cm.lower(nick));
-    void msg;
   }
 
   private onQuit(msg: IrcMessage): void {
@@ -513,25 +515,37 @@ export class Network {
         d.status(`You are not connected to ${this.name}; the message was not sent.`);
         return;
       }
-      let text = msg.params[1]!;
       const mods = this.modules;
       if (mods !== null && mods.hasOutgoing) {
-        const ev = this.messageEvent(msg, now, true);
-        const before = ev.text;
-        const r = mods.outgoing(ev);
-        if (r === 'halt') return;
-        if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        if (r === 'continue') {
-          const out = messageLine('', cmd, target, text);
-          if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
-          this.upstream.send(out);
+        // Hooks see one target each: `PRIVMSG a,b :x` is two messages.
+        const targets = target.indexOf(',') < 0 ? [target] : target.split(',').filter(Boolean);
+        for (const t of targets) {
+          if (t.charCodeAt(0) === 42 /* * */) {
+            if (cmd === 'PRIVMSG') this.user.bouncer.virtualMessage(d, this, t, msg.params[1]!);
+            continue;
+          }
+          const one = targets.length === 1 ? msg : { ...msg, params: [t, msg.params[1]!] };
+          const ev = this.messageEvent(one, now, true);
+          const before = ev.text;
+          const r = mods.outgoing(ev);
+          if (r === 'halt') continue;
+          let text = msg.params[1]!;
+          if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
+          if (r === 'continue') {
+            // Only a module may take a message longer than one IRC line (it splits it); never send one as is.
+            const out = messageLine('', cmd, t, text);
+            if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) {
+              d.tooLong();
+              continue;
+            }
+            this.upstream.send(out);
+          }
+          this.echo(d, cmd, t, text, now);
         }
-      } else {
-        const out = msg.bodyStart === 0 ? line : line.slice(msg.bodyStart);
-        if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
-        this.upstream.send(out);
+        return;
       }
-      this.echo(d, cmd, target, text, now);
+      this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
+      this.echo(d, cmd, target, msg.params[1]!, now);
       return;
     }
     if (!this.upstream.ready) {

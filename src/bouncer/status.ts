@@ -1,7 +1,9 @@
 // The *status virtual nick: the bouncer's own commands. `help` is generated from this table.
 import { readdir } from 'node:fs/promises';
 import type { NetworkConfig } from '../config/types.ts';
+import { DEFAULT_FLOOD, DEFAULT_PLAYBACK_LINES } from '../config/defaults.ts';
 import { table, helpTable } from './table.ts';
+import { isValidName, NAME_RULE } from '../config/names.ts';
 import type { Downstream } from './downstream.ts';
 import type { Network } from './network.ts';
 import type { Bouncer } from './index.ts';
@@ -21,7 +23,6 @@ export interface StatusCall {
   reply(text: string): void;
 }
 
-const NETWORK_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 
 function pickNetwork(c: StatusCall): Network | null {
   const name = c.args[0];
@@ -81,8 +82,8 @@ export const STATUS_COMMANDS: StatusCommand[] = [
         c.reply('Usage: addnetwork <name> <host> [+]<port> [nick]');
         return;
       }
-      if (!NETWORK_NAME.test(name)) {
-        c.reply('A network name is 1–32 letters, digits, or _ . -');
+      if (!isValidName(name)) {
+        c.reply(`A network name is ${NAME_RULE}.`);
         return;
       }
       const user = c.client.user!;
@@ -103,7 +104,7 @@ export const STATUS_COMMANDS: StatusCommand[] = [
       const n = nick ?? (c.client.nick !== '*' ? c.client.nick : user.name);
       const cfg: NetworkConfig = {
         name, host, port, tls, tlsVerify: true, nick: n, altNick: n + '_', username: user.name, realname: user.name,
-        serverPassword: null, sasl: null, channels: [], modules: [], flood: { rate: 2, burst: 5 }, playbackLines: 500,
+        serverPassword: null, sasl: null, channels: [], modules: [], flood: { ...DEFAULT_FLOOD }, playbackLines: DEFAULT_PLAYBACK_LINES,
       };
       user.cfg.networks.push(cfg);
       const net = user.addNetwork(cfg);

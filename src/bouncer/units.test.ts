@@ -6,6 +6,7 @@ import { FloodLimiter } from './flood.ts';
 import { Playback } from './playback.ts';
 import { LoginLimiter } from './login-limit.ts';
 import { splitUserNetwork } from './downstream.ts';
+import { backoffDelay } from './upstream.ts';
 
 function reader(max = 20, strict = true) {
   const got: string[] = [];
@@ -13,6 +14,7 @@ function reader(max = 20, strict = true) {
     line: (l) => got.push(l),
     tooLong: () => got.push('<long>'),
     badLine: (why) => got.push(`<bad ${why}>`),
+    lineError: (e, l) => got.push(`<error ${(e as Error).message} ${l}>`),
   }, max, strict);
   return { r, got };
 }
@@ -33,6 +35,16 @@ test('LineReader: over-long lines are dropped, in one chunk or spread over many'
   r.push(Buffer.from('x'.repeat(15)));
   r.push(Buffer.from('x'.repeat(15) + '\nafter\n'));
   assert.deepEqual(got, ['<long>', 'ok', '<long>', 'after']);
+});
+
+test('LineReader: a sink that throws on one line still gets the next', () => {
+  const got: string[] = [];
+  const r = new LineReader({
+    line: (l) => { if (l === 'bad') throw new Error('boom'); got.push(l); },
+    lineError: (e, l) => got.push(`<error ${(e as Error).message} ${l}>`),
+  }, 100, false);
+  r.push(Buffer.from('a\nbad\nb\n'));
+  assert.deepEqual(got, ['a', '<error boom bad>', 'b']);
 });
 
 test('LineReader strict: invalid UTF-8 and NUL lines dropped, the others kept', () => {
@@ -93,4 +105,11 @@ test('splitUserNetwork', () => {
   assert.deepEqual(splitUserNetwork('u/n'), { user: 'u', network: 'n' });
   assert.deepEqual(splitUserNetwork('u'), { user: 'u', network: undefined });
   assert.deepEqual(splitUserNetwork('u/'), { user: 'u', network: undefined });
+});
+
+test('backoffDelay: doubles per attempt up to the cap, jitter ±25 %', () => {
+  assert.deepEqual([0, 1, 2, 3].map((a) => backoffDelay(a, 1000, 300_000, 0.5)), [1000, 2000, 4000, 8000]);
+  assert.equal(backoffDelay(30, 1000, 300_000, 0.5), 300_000);
+  assert.equal(backoffDelay(0, 1000, 300_000, 0), 750);
+  assert.equal(backoffDelay(0, 1000, 300_000, 0.999999), 1250);
 });

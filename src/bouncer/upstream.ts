@@ -38,7 +38,12 @@ class Transport extends EventEmitter {
   // LineSink
   line(line: string, now: number): void {
     if (this.handedOff) this.up.net.onUpstreamLine(line, now);
-    else this.up.registrationLine(line, now);
+    else this.up.registrationLine(line);
+  }
+
+  lineError(e: unknown, line: string): void {
+    const net = this.up.net;
+    net.logger.error({ user: net.user.name, network: net.name, err: (e as Error)?.stack ?? String(e), command: parseLine(line)?.command }, 'error handling a network line');
   }
 
   isConnected(): boolean {
@@ -72,7 +77,7 @@ class Transport extends EventEmitter {
   }
 
   writeLine(line: string, cb?: () => void): void {
-    this.queue(this.up.filterOutgoing(line));
+    this.queue(line);
     if (cb) process.nextTick(cb);
   }
 
@@ -151,6 +156,12 @@ function flush(t: Transport): void {
 
 function isIp(h: string): boolean {
   return /^[\d.]+$/.test(h) || h.includes(':');
+}
+
+/** Exponential back-off: base·2^attempt, capped at max, then ±25 % jitter (`rand` in [0, 1)). */
+export function backoffDelay(attempt: number, base: number, max: number, rand: number): number {
+  const delay = Math.min(max, base * 2 ** Math.min(attempt, 20));
+  return Math.round(delay * (0.75 + rand * 0.5));
 }
 
 type IrcClient = InstanceType<typeof IRC.Client> & { otrbncUp?: Upstream | null };
@@ -273,7 +284,7 @@ export class Upstream {
   }
 
   /** Lines before 001 go to irc-framework (with CAP LS narrowed); 001 hands the stream over. */
-  registrationLine(line: string, now: number): void {
+  registrationLine(line: string): void {
     const msg = parseLine(line);
     if (!msg) return;
     if (msg.command === '001') {
@@ -298,13 +309,7 @@ export class Upstream {
     if (msg.command === 'ERROR') {
       this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, `network ERROR: ${msg.params[0] ?? ''}`);
     }
-    void now;
     this.transport?.emit('line', line);
-  }
-
-  /** irc-framework writes through this: keep its lines as they are. */
-  filterOutgoing(line: string): string {
-    return line;
   }
 
   private handOff(): void {
@@ -365,8 +370,7 @@ export class Upstream {
     const b = this.net.user.bouncer.opts;
     const base = b.reconnectBaseMs ?? 2000;
     const max = b.reconnectMaxMs ?? 300_000;
-    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 20));
-    const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
+    const jittered = backoffDelay(this.attempts, base, max, Math.random());
     this.attempts++;
     this.net.logger.info({ user: this.net.user.name, network: this.net.name, delayMs: jittered }, 'reconnecting');
     this.reconnectTimer = setTimeout(() => {

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import pino from 'pino';
 import type { Config } from '../config/types.ts';
 import { startBouncer } from '../bouncer/index.ts';
+import { tuneV8 } from '../bouncer/v8-tune.ts';
 import { ConfigError } from '../config/load.ts';
 import { isHashed } from '../auth/password.ts';
 import type { CliCommand } from './registry.ts';
@@ -28,6 +29,7 @@ export const runCommand: CliCommand = {
       ctx.err(`otrbnc: unexpected argument ${args[0]} (see otrbnc --help)`);
       return 2;
     }
+    tuneV8(); // before the config is parsed: it only prevents heap growth that has not happened yet
     let resolved;
     try {
       resolved = ctx.resolveConfig();

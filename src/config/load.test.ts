@@ -52,7 +52,7 @@ data_dir: ./data
 log_level: debug
 users:
   alice:
-    password: "scrypt$x"
+    password: "scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA=="
     networks:
       libera:
         host: irc.libera.chat
@@ -71,13 +71,20 @@ users:
         playback_lines: 42
 `);
   assert.equal(c.logLevel, 'debug');
-  assert.equal(c.users[0]!.password, 'scrypt$x');
+  assert.equal(c.users[0]!.password, 'scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==');
   assert.deepEqual(c.users[0]!.networks[0], {
     name: 'libera', host: 'irc.libera.chat', port: 6697, tls: true, tlsVerify: false, nick: 'alice',
     altNick: 'alice_', username: 'aliceu', realname: 'Alice A', serverPassword: null,
     sasl: { account: 'alice', password: 'pw' }, channels: ['#otrbnc', '&local'], modules: ['otr'],
     flood: { rate: 0, burst: 5 }, playbackLines: 42,
   });
+});
+
+test('numbers where text is expected keep their written form', () => {
+  const c = parse('users:\n  bob:\n    password: 0x1F\n    networks:\n      n: { host: h, server_password: 007, sasl: { account: 1e3, password: 12.50 } }\n');
+  assert.equal(c.users[0]!.password, '0x1F');
+  assert.equal(c.users[0]!.networks[0]!.serverPassword, '007');
+  assert.deepEqual(c.users[0]!.networks[0]!.sasl, { account: '1e3', password: '12.50' });
 });
 
 test('network defaults', () => {
@@ -128,6 +135,7 @@ test('wrong types and values are each reported', () => {
     ['users:\n  "a/b": { password: x }\n', 'users.a/b', /invalid user name/],
     ['users:\n  a: {}\n', 'users.a.password', /missing; expected a password/],
     ['users:\n  a: { password: "" }\n', 'users.a.password', /empty string/],
+    ['users:\n  a: { password: "scrypt$1$2" }\n', 'users.a.password', /malformed scrypt string/],
     ['users:\n  a: { password: x, networks: { n: {} } }\n', 'users.a.networks.n.host', /missing; expected the IRC server's host name/],
     ['users:\n  a: { password: x, networks: { n: { host: h, nick: "9lives" } } }\n', 'users.a.networks.n.nick', /an IRC nick/],
     ['users:\n  a: { password: x, networks: { n: { host: h, channels: "#a" } } }\n', 'users.a.networks.n.channels', /expected a list of channel names/],
@@ -175,6 +183,13 @@ test('relative paths resolve against the file; --data-dir overrides', () => {
   try {
     const f = join(dir, 'c.yml');
     writeFileSync(f, 'data_dir: ./d\nlisten:\n  - { port: 7000, tls: true, cert: c.pem, key: k.pem }\n');
+    assert.throws(() => loadConfigFile(f), (e: Error) => {
+      assert.match(e.message, new RegExp(`c\\.yml:3:36: listen\\[0\\]\\.cert: no such file: ${join(dir, 'c.pem')}`));
+      assert.match(e.message, /listen\[0\]\.key: no such file/);
+      return true;
+    });
+    writeFileSync(join(dir, 'c.pem'), '');
+    writeFileSync(join(dir, 'k.pem'), '');
     const c = loadConfigFile(f).config;
     assert.equal(c.dataDir, join(dir, 'd'));
     assert.equal(c.listen[0]!.cert, join(dir, 'c.pem'));

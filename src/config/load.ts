@@ -1,6 +1,6 @@
 // Reads and validates the YAML config. Every problem is reported with file, line, column and key path,
 // and what was expected; unknown keys get a "did you mean". Omitted keys get their defaults.
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document, type Node, type YAMLMap, type Pair } from 'yaml';
 import type { Config, ListenConfig, NetworkConfig, UserConfig, FloodConfig, SaslConfig } from './types.ts';
@@ -10,6 +10,7 @@ import {
 } from './defaults.ts';
 import { NAME_RE, NAME_RULE, MODULE_NAME_RE } from './names.ts';
 import { suggest } from './suggest.ts';
+import { isMalformedHash } from '../auth/password.ts';
 
 export const TOP_KEYS = ['listen', 'data_dir', 'log_level', 'users'] as const;
 export const LISTEN_KEYS = ['host', 'port', 'tls', 'cert', 'key'] as const;
@@ -139,7 +140,9 @@ function str(ck: Checker, f: Field, path: string, what: string, opts: { re?: Reg
     ck.add(at, path, `expected ${what}, got ${describe(f.node)}`);
     return undefined;
   }
-  const s = String(v);
+  // A number where text is expected (`password: 0x1F`, `channels: [007]`) keeps the text as written.
+  const src = isScalar(f.node) ? (f.node as { source?: unknown }).source : undefined;
+  const s = typeof v === 'number' && typeof src === 'string' ? src : String(v);
   if (s === '') {
     ck.add(at, path, `expected ${what}, got an empty string`);
     return undefined;
@@ -236,6 +239,12 @@ function checkListen(ck: Checker, node: Node | null, path: string, base: string)
     if (!fs.has('cert')) ck.add(node, join(path, 'cert'), 'missing; tls: true needs cert (a PEM certificate file)');
     if (!fs.has('key')) ck.add(node, join(path, 'key'), 'missing; tls: true needs key (a PEM private key file)');
   }
+  // A missing certificate is reported here, at its line, rather than as a bare ENOENT at listen time.
+  for (const [k, v] of [['cert', cert], ['key', key]] as const) {
+    if (tls && v !== undefined && !existsSync(resolvePath(base, v))) {
+      ck.add(valueOf(fs, k)!.node, join(path, k), `no such file: ${resolvePath(base, v)}`);
+    }
+  }
   if (port === undefined) return undefined;
   const l: ListenConfig = { host, port, tls };
   if (cert !== undefined) l.cert = resolvePath(base, cert);
@@ -304,6 +313,10 @@ function checkUser(ck: Checker, name: string, nameNode: Node, node: Node | null,
   const fs = ck.fields(node, path, USER_KEYS);
   required(ck, fs, node, path, 'password', 'a password (the output of "otrbnc hash-password", or plain text)');
   const password = str(ck, valueOf(fs, 'password'), join(path, 'password'), 'a password (the output of "otrbnc hash-password", or plain text)');
+  if (password !== undefined && isMalformedHash(password)) {
+    ck.add(valueOf(fs, 'password')!.node, join(path, 'password'),
+      'expected scrypt$N$r$p$salt$hash as printed by "otrbnc hash-password" (N a power of two, base64 salt and hash), got a malformed scrypt string');
+  }
   const networks: NetworkConfig[] = [];
   const netsPath = join(path, 'networks');
   const nets = map(ck, valueOf(fs, 'networks'), netsPath, 'a mapping of network names to their settings');

@@ -75,10 +75,10 @@ test('addNetwork / setNetworkModules / deleteNetwork keep comments and the file 
 test('addUser and setPassword', async () => {
   const { file, store, done } = setup();
   try {
-    await store.addUser({ name: 'bob', password: 'scrypt$1$2', networks: [net('n1')] });
-    await store.setPassword('alice', 'scrypt$new');
+    await store.addUser({ name: 'bob', password: 'scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==', networks: [net('n1')] });
+    await store.setPassword('alice', 'scrypt$1024$8$1$c2FsdHNhbHQ=$b3RoZXJvdGhlcm90aGVyb3RoZXI=');
     const c = loadConfigFile(file).config;
-    assert.deepEqual(c.users.map((u) => [u.name, u.password]), [['alice', 'scrypt$new'], ['bob', 'scrypt$1$2']]);
+    assert.deepEqual(c.users.map((u) => [u.name, u.password]), [['alice', 'scrypt$1024$8$1$c2FsdHNhbHQ=$b3RoZXJvdGhlcm90aGVyb3RoZXI='], ['bob', 'scrypt$1024$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==']]);
     assert.equal(c.users[1]!.networks[0]!.host, 'irc.example.org');
     assert.ok(readFileSync(file, 'utf8').includes('# change me'));
   } finally { done(); }
@@ -128,7 +128,7 @@ test('embedded defaults persist to <data_dir>/otrbnc.yml (0600, dir 0700), loada
     const store = ConfigStore.forDataDir(config);
     assert.equal(store.path, join(dir, 'data', 'otrbnc.yml'));
     assert.equal(existsSync(store.path), false);
-    await store.addUser({ name: 'admin', password: 'scrypt$h', networks: [] });
+    await store.addUser({ name: 'admin', password: 'scrypt$2048$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==', networks: [] });
     assert.equal(statSync(store.path).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700);
     await store.addNetwork('admin', net('libera'));
@@ -142,6 +142,19 @@ test('embedded defaults persist to <data_dir>/otrbnc.yml (0600, dir 0700), loada
     const loaded = loadConfigFile(store.path, { dataDirOverride: config.dataDir });
     await ConfigStore.forFile(store.path, loaded.doc, loaded.text).deleteNetwork('admin', 'libera');
     assert.equal(loadConfigFile(store.path).config.users[0]!.networks.length, 0);
+  } finally { rmSync(dir, { recursive: true }); }
+});
+
+test('a network added to an empty `networks: {}` is written as a block', async () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'c.yml');
+    writeFileSync(file, 'users:\n  admin:\n    password: x\n    networks: {}\n');
+    const loaded = loadConfigFile(file);
+    await ConfigStore.forFile(file, loaded.doc, loaded.text).addNetwork('admin', net('libera'));
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /\n    networks:\n      libera:\n        host: irc\.example\.org\n/);
+    assert.match(text, /channels: \[ "#a" \]/);
   } finally { rmSync(dir, { recursive: true }); }
 });
 

@@ -52,9 +52,12 @@ export class ConfigStore {
     return this.change((doc) => {
       const users = ensureMap(doc, ['users']);
       if (users.has(user.name)) throw new Error(`user ${user.name} already exists in ${this.path}`);
-      const node = doc.createNode({ password: user.password, networks: {} }) as YAMLMap;
-      const nets = node.get('networks', true) as unknown as YAMLMap;
-      for (const n of user.networks) nets.set(doc.createNode(n.name), networkNode(doc, n));
+      const node = doc.createNode({ password: user.password }) as YAMLMap;
+      if (user.networks.length > 0) {
+        const nets = doc.createNode({}) as YAMLMap;
+        for (const n of user.networks) nets.set(doc.createNode(n.name), networkNode(doc, n));
+        node.set('networks', nets);
+      }
       users.set(doc.createNode(user.name), node);
     });
   }
@@ -71,6 +74,8 @@ export class ConfigStore {
       userMap(doc, user, this.path);
       const nets = ensureMap(doc, ['users', user, 'networks']);
       if (nets.has(network.name)) throw new Error(`network ${network.name} of user ${user} already exists in ${this.path}`);
+      // `networks: {}` as written for an empty map: grow it as a block, not on one line.
+      if (nets.flow && nets.items.length === 0) nets.flow = false;
       nets.set(doc.createNode(network.name), networkNode(doc, network));
     });
   }

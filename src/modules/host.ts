@@ -24,13 +24,16 @@ interface Loaded {
 }
 
 export async function findModule(name: string, dirs: string[]): Promise<string | undefined> {
+  // index.js too: a compiled build (tsc to dist/) runs without tsx.
   for (const d of dirs) {
-    const p = join(d, name, 'index.ts');
-    try {
-      await access(p);
-      return p;
-    } catch {
-      // next directory
+    for (const f of ['index.ts', 'index.js']) {
+      const p = join(d, name, f);
+      try {
+        await access(p);
+        return p;
+      } catch {
+        // next candidate
+      }
     }
   }
   return undefined;

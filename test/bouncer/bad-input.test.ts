@@ -118,6 +118,19 @@ test('a flood after registration is relayed in order without loss or harm to oth
   await otherStillWorks('flood');
 });
 
+test('a client that never logs in is disconnected', async () => {
+  const b2 = await startBnc([], { registrationTimeoutMs: 200, sweepMs: 50 });
+  try {
+    const c = await b2.connect();
+    open.push(c);
+    c.send('NICK idle');
+    await c.waitFor(/^ERROR :Closing link: Registration timeout$/);
+    await c.waitClosed();
+  } finally {
+    await b2.stop();
+  }
+});
+
 test('wrong passwords are rate limited per address', async () => {
   for (let i = 0; i < 3; i++) {
     const c = await bnc.connect();

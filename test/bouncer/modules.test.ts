@@ -64,14 +64,26 @@ test('outgoing hooks: continue, rewrite, halt; the echo to other clients shows t
   assert.equal(bob.find(/secret/, 0), undefined);
   await other.sync();
   assert.equal(other.find(/secret/, 0), undefined, 'a halted line is not echoed either');
+  // Several targets: the hooks see one message per target.
+  c.send('PRIVMSG bob,*echo :up: two');
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :UP: TWO$/);
+  await c.waitFor(/:\*echo!echo@otrbnc PRIVMSG alice :Unknown command "up:"/);
   // handled: the module sent its own form; the other clients see what the user typed.
   c.send('PRIVMSG bob :handled: mine');
   await bob.waitFor(/^:alice!\S+ PRIVMSG bob :H\(handled: mine\)$/);
   await other.waitFor(/^:alice!\S+ PRIVMSG bob :handled: mine$/);
   assert.equal(bob.find(/PRIVMSG bob :handled: mine$/, 0), undefined);
-  await echo('events', /out:privmsg:bob:plain \| out:privmsg:bob:up: loud \| out:privmsg:bob:halt: secret \| out:action:bob:up: waves \| out:notice:bob:a notice/);
+  await echo('events', /out:privmsg:bob:plain \| out:privmsg:bob:up: loud \| out:privmsg:bob:halt: secret \| out:action:bob:up: waves \| out:notice:bob:a notice \| out:privmsg:bob:up: two/);
   await other.close();
   await echo('events', /detach$/);
+});
+
+test('with outgoing hooks, a message over 512 bytes reaches the module (it may split it) instead of a 417', async () => {
+  c.mark();
+  c.send(`PRIVMSG bob :halt: ${'z'.repeat(600)}`);
+  await c.sync();
+  assert.equal(c.find(/ 417 /), undefined);
+  await echo('events', new RegExp(`out:privmsg:bob:halt: z{600}`));
 });
 
 test('incoming hooks: continue, rewrite, halt, action', async () => {

@@ -103,6 +103,7 @@ test('listmods, loadmod, unloadmod (persisted)', async () => {
   await status('listmods', /│ echo\s+│ loaded │ Test module/);
   await status('unloadmod', /^Usage: unloadmod <module>$/);
   await status('unloadmod echo', /^Unloaded module echo from net\.$/);
+  await bnc.waitForLog((r) => r.msg === 'echo unloaded');
   await status('unloadmod echo', /is not loaded/);
   assert.deepEqual(loadConfigFile(bnc.configFile).config.users[0]!.networks[0]!.modules, []);
   // The config file keeps what it had besides.

@@ -168,3 +168,26 @@ test('shutdown: lines a module sends on shutdown and lines held by the flood lim
   const tail = conn.lines.filter((l) => /^(PRIVMSG|QUIT)/.test(l));
   assert.deepEqual(tail, ['PRIVMSG bob :q1', 'PRIVMSG bob :q2', 'PRIVMSG bob :q3', 'PRIVMSG bob :shutdown-bye', 'QUIT :otrbnc shutting down']);
 });
+
+test('own prefix from a WHO on ourselves when 001 does not carry it; the WHO reply is not relayed', async () => {
+  const fake = await startFakeServer((conn, line) => {
+    if (line.startsWith('USER')) {
+      conn.send(':fake.test 001 alice :Welcome to the network alice');
+      conn.send(':fake.test 005 alice CHANTYPES=# :are supported by this server');
+    } else if (line === 'WHO alice') {
+      conn.send(':fake.test 352 alice * ~al cloak/alice fake.test alice H :0 Alice');
+      conn.send(':fake.test 315 alice alice :End of /WHO list.');
+    }
+  });
+  cleanup.push(() => fake.close());
+  const bnc = await bouncer([userConfig('alice', 'pw', [{
+    name: 'n', host: '127.0.0.1', port: fake.port, tls: false, tlsVerify: false, nick: 'alice',
+    channels: [], modules: ['echo'], flood: { rate: 0, burst: 5 }, playbackLines: 10,
+  }])]);
+  await networkReady(bnc, 'alice', 'n');
+  await bnc.waitForLog((r) => r.msg === 'own prefix from WHO' && r.prefix === 'alice!~al@cloak/alice');
+  const c = track(await bnc.login('alice', { pass: 'alice/n:pw' }));
+  c.send('PRIVMSG *echo :info');
+  await c.waitFor(/:\*echo!echo@otrbnc PRIVMSG alice :nick=alice prefix=alice!~al@cloak\/alice /);
+  assert.equal(c.find(/ 352 | 315 /, 0), undefined);
+});

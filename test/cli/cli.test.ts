@@ -6,7 +6,7 @@ import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer } from '../harness/bouncer.ts';
-import { freePort, tryConnect } from '../harness/net.ts';
+import { freePort, tryConnect, waitForPort } from '../harness/net.ts';
 import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
 
@@ -184,4 +184,55 @@ test('hash-password on a terminal asks twice without echo', async () => {
   assert.ok(!out.includes(secret), `the password was echoed:\n${out}`);
   const stored = /scrypt\$\S+/.exec(out)![0];
   assert.equal(await verifyPassword(stored, secret), true, JSON.stringify(out));
+});
+
+test('first run with stderr redirected to a file: the password goes to the terminal, not the file', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'otrbnc-cli-tty-'));
+  try {
+    const cfg = join(dir, 'c.yml');
+    const errFile = join(dir, 'stderr.log');
+    const outFile = join(dir, 'stdout.log');
+    writeFileSync(cfg, `listen:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\n`);
+    const main = new URL('../../src/main.ts', import.meta.url).pathname;
+    const cmd = `${process.execPath} --import ${import.meta.resolve('tsx')} ${main} --config ${cfg} >${outFile} 2>${errFile}`;
+    const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let tty = '';
+    const seen = new Promise<string>((resolve) => {
+      p.stdout.on('data', (d: Buffer) => {
+        tty += d.toString();
+        const m = /created user "admin" with this password \(shown only this once\):\s+(\S+)/.exec(tty);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const closed = new Promise<number | null>((r) => p.once('close', (code) => r(code)));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    const password = await seen;
+    await waitForPort(port, { timeoutMs: 15_000 });
+    const c = await IrcClient.connect(port, { timeoutMs: 15_000 });
+    await c.register('x', { pass: `admin:${password}` }); // the bouncer is up and the password works
+    await c.close();
+    p.stdin.write('\u0003'); // Ctrl-C on the terminal: SIGINT to the foreground job
+    const code = await closed;
+    clearTimeout(timer);
+    const err = readFileSync(errFile, 'utf8');
+    const out = readFileSync(outFile, 'utf8');
+    assert.ok(!err.includes(password) && !out.includes(password), 'the password reached a file');
+    assert.match(err, /was shown on the terminal/);
+    assert.match(out, /"msg":"otrbnc stopped"/);
+    assert.equal(code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the package bin (bin/otrbnc.js) runs the same CLI', async () => {
+  const bin = new URL('../../bin/otrbnc.js', import.meta.url).pathname;
+  const p = spawn(process.execPath, [bin, '--version'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((r) => p.once('close', (c) => r(c)));
+  assert.equal(code, 0, out);
+  assert.match(out, /^otrbnc \d+\.\d+\.\d+\n$/);
 });

@@ -289,9 +289,9 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
     cwd: opts.cwd ?? dir,
     env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
-    // npm runs the script through `sh -c`, which does not pass SIGTERM on to node: like Ctrl-C at a
-    // terminal, signals go to the whole process group.
-    detached: opts.viaNpm ?? false,
+    // A session of its own: no controlling terminal (as under a service manager), and a process group
+    // to signal as a whole: npm runs the script through `sh -c`, which does not pass SIGTERM on to node.
+    detached: true,
   });
   const group = opts.viaNpm ?? false;
   const signal = (sig: NodeJS.Signals) => {

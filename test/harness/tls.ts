@@ -1,6 +1,6 @@
-// A throw-away self-signed certificate for loopback TLS (ngircd's SSL port, the bouncer's TLS listener).
-import { execFileSync } from 'node:child_process';
-import { readFileSync, chmodSync } from 'node:fs';
+// A self-signed certificate for loopback TLS in tests (ngircd's SSL port, the bouncer's TLS listener).
+// The fixture in test/fixtures/tls is copied, so a fresh machine needs no openssl binary.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CertFiles {
@@ -10,17 +10,15 @@ export interface CertFiles {
   certPem: string;
 }
 
-/** Writes cert.pem / key.pem (CN=localhost, SAN 127.0.0.1 and localhost) into `dir` with openssl. */
-export function makeSelfSignedCert(dir: string, name = 'localhost'): CertFiles {
+const FIXTURE = new URL('../fixtures/tls/', import.meta.url);
+
+/** Writes cert.pem / key.pem (CN=localhost, SAN 127.0.0.1 and localhost) into `dir`. */
+export function makeSelfSignedCert(dir: string): CertFiles {
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`,
-    '-addext', `subjectAltName=IP:127.0.0.1,DNS:${name}`,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  // ngircd drops to "nobody" after start; test keys are not secrets.
-  chmodSync(certFile, 0o644);
-  chmodSync(keyFile, 0o644);
-  return { certFile, keyFile, certPem: readFileSync(certFile, 'utf8') };
+  const certPem = readFileSync(new URL('cert.pem', FIXTURE), 'utf8');
+  // ngircd drops to "nobody" after start and must still read them; test keys are not secrets.
+  writeFileSync(certFile, certPem, { mode: 0o644 });
+  writeFileSync(keyFile, readFileSync(new URL('key.pem', FIXTURE)), { mode: 0o644 });
+  return { certFile, keyFile, certPem };
 }
