@@ -2,8 +2,8 @@
 // relay between its upstream connection and its attached clients. Hot path: onUpstreamLine → clients.
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
-import type { ClientMessage, HookResult, MessageEvent, OwnPrefix } from '../modules/api.ts';
-import { parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
+import type { ClientMessage, MessageEvent, OwnPrefix } from '../modules/api.ts';
+import { MAX_IRC_BODY, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
 import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
@@ -397,7 +397,7 @@ export class Network {
     if (mods !== null && mods.hasIncoming) {
       const ev = this.messageEvent(msg, now, false);
       const before = ev.text;
-      if (mods.incoming(ev) === 'halt') return;
+      if (mods.incoming(ev) !== 'continue') return;
       if (ev.text !== before) {
         const text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
         const body = messageLine(msg.prefix, msg.command, msg.params[0] ?? '', text);
@@ -518,11 +518,18 @@ export class Network {
       if (mods !== null && mods.hasOutgoing) {
         const ev = this.messageEvent(msg, now, true);
         const before = ev.text;
-        if (mods.outgoing(ev) === 'halt') return;
+        const r = mods.outgoing(ev);
+        if (r === 'halt') return;
         if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        this.sendMessageLine(cmd, target, text);
+        if (r === 'continue') {
+          const out = messageLine('', cmd, target, text);
+          if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
+          this.upstream.send(out);
+        }
       } else {
-        this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
+        const out = msg.bodyStart === 0 ? line : line.slice(msg.bodyStart);
+        if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
+        this.upstream.send(out);
       }
       this.echo(d, cmd, target, text, now);
       return;
@@ -595,7 +602,4 @@ export class Network {
     if (this.modules) await this.modules.unloadAll();
   }
 
-  hookResult(r: HookResult): boolean {
-    return r === 'halt';
-  }
 }

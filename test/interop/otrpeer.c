@@ -588,12 +588,32 @@ static void reply_our_fingerprint(const char *account)
     }
 }
 
+static int init_account(JObj *o, const char *account, const char *proto);
+
 static void cmd_init(JObj *o)
 {
     const char *account = need_str(o, "account");
     if (!account) return;
     if (g_account) { reply_error("already initialised"); return; }
     const char *proto = jstr(o, "protocol");
+    if (init_account(o, account, proto) < 0) {
+        /* A failed init leaves the process uninitialised; the caller may try again. */
+        free(g_account); g_account = NULL;
+        free(g_protocol); g_protocol = NULL;
+        free(g_fpfile); g_fpfile = NULL;
+        otrl_userstate_free(us);
+        us = otrl_userstate_create();
+        return;
+    }
+    reply_begin(1);
+    reply_our_fingerprint(g_account);
+    OtrlInsTag *it = otrl_instag_find(us, g_account, g_protocol);
+    ob_i("instag", it ? it->instag : 0);
+    ob_end();
+}
+
+static int init_account(JObj *o, const char *account, const char *proto)
+{
     g_account = strdup(account);
     g_protocol = strdup(proto ? proto : "irc");
     g_policy = (OtrlPolicy)jnum(o, "policy", OTRL_POLICY_DEFAULT);
@@ -603,48 +623,44 @@ static void cmd_init(JObj *o)
     gcry_error_t err;
     if (priv && (err = otrl_privkey_read(us, priv))) {
         reply_error("privkey %s: %s", priv, gcry_strerror(err));
-        return;
+        return -1;
     }
     if (gen && (err = otrl_privkey_generate(us, gen, g_account, g_protocol))) {
         reply_error("genkey %s: %s", gen, gcry_strerror(err));
-        return;
+        return -1;
     }
     if (fps) {
         g_fpfile = strdup(fps);
         if (access(fps, F_OK) == 0 && (err = otrl_privkey_read_fingerprints(us, fps, NULL, NULL))) {
             reply_error("fingerprints %s: %s", fps, gcry_strerror(err));
-            return;
+            return -1;
         }
     }
     JField *tagf = jget(o, "instag");
     if (tagf && tagf->type == J_NUM) {
         char path[] = "/tmp/otrpeer-instag-XXXXXX";
         int fd = mkstemp(path);
-        if (fd < 0) { reply_error("mkstemp failed"); return; }
+        if (fd < 0) { reply_error("mkstemp failed"); return -1; }
         FILE *f = fdopen(fd, "w");
         fprintf(f, "%s\t%s\t%08x\n", g_account, g_protocol, (unsigned)tagf->num);
         fclose(f);
         err = otrl_instag_read(us, path);
         unlink(path);
-        if (err) { reply_error("instag: %s", gcry_strerror(err)); return; }
+        if (err) { reply_error("instag: %s", gcry_strerror(err)); return -1; }
     } else if (instags) {
         if (access(instags, F_OK) == 0 && (err = otrl_instag_read(us, instags))) {
             reply_error("instags %s: %s", instags, gcry_strerror(err));
-            return;
+            return -1;
         }
         if (!otrl_instag_find(us, g_account, g_protocol) &&
                 (err = otrl_instag_generate(us, instags, g_account, g_protocol))) {
             reply_error("instags %s: %s", instags, gcry_strerror(err));
-            return;
+            return -1;
         }
     } else {
         cb_create_instag(NULL, g_account, g_protocol);
     }
-    reply_begin(1);
-    reply_our_fingerprint(g_account);
-    OtrlInsTag *it = otrl_instag_find(us, g_account, g_protocol);
-    ob_i("instag", it ? it->instag : 0);
-    ob_end();
+    return 0;
 }
 
 static void cmd_receive(JObj *o)
