@@ -498,3 +498,25 @@ test('a typed "?OTR?" is sent as our query message (libotr), in any state', asyn
   a.session.send('?OTRv3?');
   assert.ok(a.outbox[0]!.startsWith('?OTRv23?'));
 });
+
+test('IGNORE_UNREADABLE: a tampered flagged message is dropped silently, an unflagged one gets an error', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('x'); // SMP messages carry the flag
+  const flagged = a.outbox.shift()!;
+  a.session.send('plain text message');
+  const normal = a.outbox.shift()!;
+  const tamper = (w: string) => {
+    const bytes = Buffer.from(w.slice(5, -1), 'base64');
+    bytes[bytes.length - 30]! ^= 1;
+    return `?OTR:${bytes.toString('base64')}.`;
+  };
+  b.events.length = 0;
+  b.outbox.length = 0;
+  assert.deepEqual(b.session.receive(tamper(flagged)), { kind: 'internal' });
+  assert.deepEqual(b.events, []);
+  assert.deepEqual(b.outbox, []);
+  assert.deepEqual(b.session.receive(tamper(normal)), { kind: 'internal' });
+  assert.ok(eventTypes(b).includes('unreadable'));
+  assert.deepEqual(b.outbox, ['?OTR Error: You transmitted an unreadable encrypted message.']);
+  assert.equal(b.session.state, 'encrypted');
+});
