@@ -295,10 +295,18 @@ test('tick forgets an unanswered v3 commit after 60 s', async () => {
   const [ka] = await testKeys();
   let now = 5_000_000;
   const a = makeSide('alice', 'bob', ka, {}, () => now);
+  const [, kb] = await testKeys();
+  const b = makeSide('bob', 'alice', kb, {}, () => now);
   a.session.receive('?OTRv3?');
   assert.equal(a.outbox.length, 1);
+  for (const w of a.outbox.splice(0)) b.session.receive(w);
+  const dhKey = b.outbox.shift()!;
+  a.session.tick(now + 30_000);
+  assert.equal(a.session['master'].ake.state, 'awaiting_dhkey');
   a.session.tick(now + 61_000);
   // A DH-Key arriving now finds nothing to answer.
+  a.session.receive(dhKey);
+  assert.deepEqual(a.outbox, []);
   assert.equal(a.session.state, 'plaintext');
 });
 
