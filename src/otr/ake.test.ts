@@ -125,3 +125,27 @@ test('messages out of state are ignored', async () => {
   assert.deepEqual(fresh.handleKey(...parse(key), ka), {});
   assert.equal(fresh.state, 'none');
 });
+
+test('collision against a peer that answers our commit anyway (libotr v2 master): we continue as committer', async () => {
+  const [ka, kb] = await testKeys();
+  const a = mk(0, 0);
+  const b = mk(0, 0);
+  const ca = a.start(2);
+  const cb = b.start(2);
+  // Make `low` the side whose commit loses the comparison, `high` the other.
+  const aLow = a.handleCommit(...parse(cb));
+  const [low, lowCommit, lowKey, highKey] = a.state === 'awaiting_revealsig' ? [a, ca, ka, kb] : [b, cb, kb, ka];
+  if (low === b) b.handleCommit(...parse(ca));
+  void aLow;
+  assert.equal(low.state, 'awaiting_revealsig');
+  // The peer, like libotr's master context, drops its own commit and answers ours.
+  const peer = mk(0, 0);
+  const key = reply(peer.handleCommit(...parse(lowCommit)));
+  const reveal = reply(low.handleKey(...parse(key), lowKey));
+  assert.equal(low.state, 'awaiting_sig');
+  const rp = peer.handleRevealSig(...parse(reveal), highKey);
+  assert.ok(!('error' in rp) && rp.result && rp.reply);
+  const rl = low.handleSignature(...parse(rp.reply!));
+  assert.ok(!('error' in rl) && rl.result);
+  assert.deepEqual(rl.result.ssid, rp.result.ssid);
+});

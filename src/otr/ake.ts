@@ -35,6 +35,15 @@ export type AkeOutcome =
   | { reply?: string; result?: AkeResult }
   | { error: string };
 
+interface SavedCommit {
+  version: OtrVersion;
+  ourDh: DhKeyPair;
+  r: Uint8Array;
+  encGx: Uint8Array;
+  hashGx: Uint8Array;
+  lastMessage: string;
+}
+
 export class AkeError extends Error {
   override name = 'AkeError';
 }
@@ -54,6 +63,7 @@ export class Ake {
   private hashGx: Uint8Array | undefined;
   private theirPub: bigint | undefined;
   private keys: AkeKeys | undefined;
+  private saved: SavedCommit | undefined;
 
   /** ourTag/theirTag are read when a message is built (v3 headers). */
   constructor(
@@ -79,6 +89,8 @@ export class Ake {
 
   clear(): void {
     this.state = 'none';
+    if (this.saved) wipe(this.saved.r, this.saved.encGx, this.saved.hashGx);
+    this.saved = undefined;
     wipe(this.r, this.encGx, this.hashGx);
     wipeAkeKeys(this.keys);
     this.ourDh = undefined;
@@ -138,7 +150,15 @@ export class Ake {
       this.lastMessage = this.keyMessage();
       return { reply: this.lastMessage };
     }
+    // Theirs wins a collision: keep our commit aside in case the peer took ours anyway (libotr 4.1.1
+    // always answers a commit in its master context, so a v2 libotr peer sends a DH-Key for our commit).
+    const saved: SavedCommit | undefined =
+      this.state === 'awaiting_dhkey'
+        ? { version: this.version, ourDh: this.ourDh!, r: this.r!, encGx: this.encGx!, hashGx: this.hashGx!, lastMessage: this.lastMessage! }
+        : undefined;
+    this.r = this.encGx = this.hashGx = undefined;
     this.clear();
+    this.saved = saved;
     this.version = h.version;
     this.ourDh = generateKeyPair();
     this.encGx = encGx;
@@ -152,6 +172,19 @@ export class Ake {
     const r = new Reader(bytes.subarray(h.bodyOffset));
     const gy = r.mpi();
     r.end();
+    if (this.state === 'awaiting_revealsig' && this.saved?.version === h.version) {
+      // The peer answered the commit we set aside in a collision: continue as the committer.
+      const sv = this.saved;
+      this.saved = undefined;
+      wipe(this.encGx, this.hashGx);
+      this.state = 'awaiting_dhkey';
+      this.version = sv.version;
+      this.ourDh = sv.ourDh;
+      this.r = sv.r;
+      this.encGx = sv.encGx;
+      this.hashGx = sv.hashGx;
+      this.lastMessage = sv.lastMessage;
+    }
     if (this.state === 'awaiting_dhkey') {
       if (h.version !== this.version) return {};
       if (!isValidPublic(gy)) return { error: 'DH-Key: g^y out of range' };

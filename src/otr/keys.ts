@@ -15,7 +15,7 @@ interface Pair {
 }
 
 export type KeyCheck =
-  | { ok: true; recvAes: Uint8Array; extraKey: Uint8Array; commit: () => void }
+  | { ok: true; recvAes: Uint8Array; extraKey: () => Uint8Array; commit: () => void }
   | { ok: false; reason: string };
 
 export class KeyManager {
@@ -114,7 +114,7 @@ export class KeyManager {
     return {
       ok: true,
       recvAes: p.keys.recvAes,
-      extraKey: p.keys.extraKey.slice(),
+      extraKey: () => p.keys.extraKey.slice(),
       commit: () => {
         p.recvMacUsed = true;
         p.recvCtr.set(ctr);

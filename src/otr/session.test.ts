@@ -295,10 +295,18 @@ test('tick forgets an unanswered v3 commit after 60 s', async () => {
   const [ka] = await testKeys();
   let now = 5_000_000;
   const a = makeSide('alice', 'bob', ka, {}, () => now);
+  const [, kb] = await testKeys();
+  const b = makeSide('bob', 'alice', kb, {}, () => now);
   a.session.receive('?OTRv3?');
   assert.equal(a.outbox.length, 1);
+  for (const w of a.outbox.splice(0)) b.session.receive(w);
+  const dhKey = b.outbox.shift()!;
+  a.session.tick(now + 30_000);
+  assert.equal(a.session['master'].ake.state, 'awaiting_dhkey');
   a.session.tick(now + 61_000);
   // A DH-Key arriving now finds nothing to answer.
+  a.session.receive(dhKey);
+  assert.deepEqual(a.outbox, []);
   assert.equal(a.session.state, 'plaintext');
 });
 
@@ -497,4 +505,26 @@ test('a typed "?OTR?" is sent as our query message (libotr), in any state', asyn
   assert.equal(a.session.state, 'encrypted');
   a.session.send('?OTRv3?');
   assert.ok(a.outbox[0]!.startsWith('?OTRv23?'));
+});
+
+test('IGNORE_UNREADABLE: a tampered flagged message is dropped silently, an unflagged one gets an error', async () => {
+  const [a, b] = await secure(3);
+  a.session.smpStart('x'); // SMP messages carry the flag
+  const flagged = a.outbox.shift()!;
+  a.session.send('plain text message');
+  const normal = a.outbox.shift()!;
+  const tamper = (w: string) => {
+    const bytes = Buffer.from(w.slice(5, -1), 'base64');
+    bytes[bytes.length - 30]! ^= 1;
+    return `?OTR:${bytes.toString('base64')}.`;
+  };
+  b.events.length = 0;
+  b.outbox.length = 0;
+  assert.deepEqual(b.session.receive(tamper(flagged)), { kind: 'internal' });
+  assert.deepEqual(b.events, []);
+  assert.deepEqual(b.outbox, []);
+  assert.deepEqual(b.session.receive(tamper(normal)), { kind: 'internal' });
+  assert.ok(eventTypes(b).includes('unreadable'));
+  assert.deepEqual(b.outbox, ['?OTR Error: You transmitted an unreadable encrypted message.']);
+  assert.equal(b.session.state, 'encrypted');
 });

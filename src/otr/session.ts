@@ -715,16 +715,18 @@ export class OtrSession {
       return { kind: 'internal' };
     }
     const plain = aes128Ctr(check.recvAes, counterBlock(m.ctr), m.encrypted);
-    check.commit();
     const { text, tlvs } = decodePlaintext(plain);
     wipe(plain);
+    // The extra key of the pair this message used, taken before commit() may rotate keys.
+    const extraKey = tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
+    check.commit();
     const now = this.account.now();
 
     const finished = tlvs.some((t) => t.type === TLV_DISCONNECTED);
     const symkey = tlvs.find((t) => t.type === TLV_EXTRA_SYMKEY);
     if (symkey && symkey.value.length >= 4) {
       const use = new DataView(symkey.value.buffer, symkey.value.byteOffset, 4).getUint32(0);
-      this.emit({ type: 'received_symkey', use, useData: symkey.value.slice(4), key: check.extraKey });
+      this.emit({ type: 'received_symkey', use, useData: symkey.value.slice(4), key: extraKey! });
     }
     if (!finished) {
       // libotr looks at the first SMP TLV of each type in this order (an abort last).
