@@ -35,6 +35,7 @@ export type PeerEvent =
   | { ev: 'still_secure'; peer: string; is_reply: boolean }
   | { ev: 'new_fingerprint'; peer: string; fingerprint: string }
   | { ev: 'write_fingerprints' }
+  | { ev: 'received_symkey'; peer: string; use: number; usedata: string; key: string }
   | { ev: 'no_private_key'; account: string; protocol: string }
   | { ev: 'fatal'; error: string };
 
@@ -183,6 +184,10 @@ export class LibotrPeer {
   }
   /** Forgets every context and known fingerprint of `peer`: the next conversation starts fresh. */
   forget(peer: string): Promise<Reply> { return this.command('forget', { peer }); }
+  /** otrl_message_symkey: tells the peer to use the current extra symmetric key; returns it (hex). */
+  async symkey(peer: string, use: number, usedataHex = ''): Promise<string> {
+    return (await this.command('symkey', { peer, use, usedata: usedataHex })).key as string;
+  }
   setPolicy(value: number, peer?: string): Promise<Reply> {
     return this.command('policy', peer === undefined ? { value } : { value, peer });
   }

@@ -37,6 +37,7 @@
  *   genkey    {path, account?}        otrl_privkey_generate (writes the file) -> {fingerprint}
  *   our_fingerprint {account?}        -> {fingerprint}
  *   forget    {peer}                  forgets every context (and known fingerprint) of that peer
+ *   symkey    {peer, use, usedata?(hex), instance?}  otrl_message_symkey -> {key (hex)}
  *   quit      {}
  *
  * Output: one JSON object per line on stdout.
@@ -51,6 +52,7 @@
  *   {"ev":"still_secure","peer":X,"is_reply":bool}
  *   {"ev":"new_fingerprint","peer":X,"fingerprint":HEX}
  *   {"ev":"write_fingerprints"}                 libotr asked to persist fingerprints
+ *   {"ev":"received_symkey","peer":X,"use":N,"usedata":HEX,"key":HEX}
  *   {"ev":"fatal","error":"…"}                  bad input line (the process keeps running)
  * Events caused by a command are printed before its reply. Fingerprints are 40 upper-case hex.
  * SMP requests are answered from the command loop (smp_respond), never inside the callback.
@@ -508,7 +510,29 @@ static void cb_create_instag(void *opdata, const char *accountname, const char *
     }
 }
 
+static void ob_hex(const char *k, const unsigned char *b, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    ob_key(k);
+    ob_raw("\"", 1);
+    for (size_t i = 0; i < n; i++) { char two[2] = { hx[b[i] >> 4], hx[b[i] & 15] }; ob_raw(two, 2); }
+    ob_raw("\"", 1);
+}
+
+static void cb_received_symkey(void *opdata, ConnContext *context, unsigned int use,
+        const unsigned char *usedata, size_t usedatalen, const unsigned char *symkey)
+{
+    (void)opdata;
+    ob_begin("received_symkey");
+    ob_s("peer", context->username);
+    ob_i("use", use);
+    ob_hex("usedata", usedata, usedatalen);
+    ob_hex("key", symkey, OTRL_EXTRAKEY_BYTES);
+    ob_end();
+}
+
 static OtrlMessageAppOps ops = {
+    .received_symkey = cb_received_symkey,
     .policy = cb_policy,
     .create_privkey = cb_create_privkey,
     .is_logged_in = cb_is_logged_in,
@@ -939,6 +963,28 @@ static void cmd_forget(JObj *o)
     ob_end();
 }
 
+static void cmd_symkey(JObj *o)
+{
+    const char *peer = need_str(o, "peer");
+    if (!peer) return;
+    ConnContext *ctx = secure_ctx(o, peer);
+    if (!ctx) return;
+    const char *hex = jstr(o, "usedata");
+    size_t n = hex ? strlen(hex) / 2 : 0;
+    unsigned char *data = malloc(n + 1), key[OTRL_EXTRAKEY_BYTES];
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) { free(data); reply_error("usedata is not hex"); return; }
+        data[i] = (unsigned char)v;
+    }
+    gcry_error_t err = otrl_message_symkey(us, g_ops, NULL, ctx, (unsigned int)jnum(o, "use", 0), data, n, key);
+    free(data);
+    if (err) { reply_error("otrl_message_symkey: %s", gcry_strerror(err)); return; }
+    reply_begin(1);
+    ob_hex("key", key, sizeof key);
+    ob_end();
+}
+
 static void cmd_setint(JObj *o, int mms)
 {
     JField *v = jget(o, "value");
@@ -982,6 +1028,7 @@ static int dispatch(JObj *o)
     else if (!strcmp(c, "genkey")) cmd_genkey(o);
     else if (!strcmp(c, "our_fingerprint")) cmd_our_fingerprint(o);
     else if (!strcmp(c, "forget")) cmd_forget(o);
+    else if (!strcmp(c, "symkey")) cmd_symkey(o);
     else if (!strcmp(c, "policy")) cmd_setint(o, 0);
     else if (!strcmp(c, "mms")) cmd_setint(o, 1);
     else reply_error("unknown command \"%s\"", c);
