@@ -29,6 +29,8 @@ export interface BridgeOptions {
   key: DsaPrivateKey;
   policy: Policy;
   instanceTag?: number;
+  /** Our engine's clock in ms (Date.now by default). */
+  now?: () => number;
 }
 
 export class Bridge {
@@ -53,6 +55,7 @@ export class Bridge {
     this.libName = lib.account;
     this.account = new OtrAccount({
       name: opts.ourName, protocol: 'irc', policy: opts.policy, privateKey: opts.key, instanceTag: opts.instanceTag,
+      ...(opts.now ? { now: opts.now } : {}),
     });
     this.session = this.account.createSession(this.libName, {
       inject: (wire) => {

@@ -188,6 +188,8 @@ export class LibotrPeer {
   async symkey(peer: string, use: number, usedataHex = ''): Promise<string> {
     return (await this.command('symkey', { peer, use, usedata: usedataHex })).key as string;
   }
+  /** Moves libotr's clock forward (heartbeats after 60 s, resend window, AKE timeouts). */
+  advanceClock(seconds: number): Promise<Reply> { return this.command('clock', { advance: seconds }); }
   setPolicy(value: number, peer?: string): Promise<Reply> {
     return this.command('policy', peer === undefined ? { value } : { value, peer });
   }

@@ -124,3 +124,30 @@ test('extra symmetric key (TLV 8): libotr and we derive the same key in both dir
     await b.close();
   }
 });
+
+test('heartbeats: after 60 s of silence each side answers a message with a heartbeat the other accepts', async () => {
+  let offsetMs = 0;
+  const b = new Bridge(lib, { ourName: 'ours-heartbeat', key: ourKey, policy: { ...POLICY_OPPORTUNISTIC }, now: () => Date.now() + offsetMs });
+  try {
+    b.session.startAke();
+    await b.settle();
+    assert.equal(b.session.state, 'encrypted');
+    // libotr's clock jumps: its next receive finds its last send (the AKE) over 60 s old.
+    await lib.advanceClock(61);
+    b.session.send('are you there?');
+    const hb = await lib.nextEv('msg_event', (e) => e.peer === b.ourName && e.event === 'LOG_HEARTBEAT_SENT');
+    assert.ok(hb);
+    await b.settle();
+    assert.equal(b.received.length, 0, 'the heartbeat shows nothing to the user');
+    assert.deepEqual(b.events.filter((e) => e.type === 'malformed' || e.type === 'unreadable'), []);
+    // Our clock jumps: our reply to libotr's next message is a heartbeat, and libotr logs it as one.
+    offsetMs = 61_000;
+    await lib.send(b.ourName, 'yes');
+    assert.deepEqual(b.received.map((r) => r.text), ['yes']);
+    assert.equal(b.ours('heartbeat_sent').length, 1);
+    await lib.nextEv('msg_event', (e) => e.peer === b.ourName && e.event === 'LOG_HEARTBEAT_RCVD');
+    assert.deepEqual(lib.take((e) => e.ev === 'message' && e.from === b.ourName).map((e) => (e as { text: string }).text), ['are you there?']);
+  } finally {
+    await b.close();
+  }
+});
