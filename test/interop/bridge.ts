@@ -1,7 +1,7 @@
 // Our engine against real libotr: one OtrSession of ours wired to one otrpeer process.
 // One libotr process can serve many bridges (each bridge uses its own name on the libotr side),
 // so a test file pays for one process start and one key load.
-import type { OtrEvent, Policy, ReceiveResult } from '../../src/otr/api.ts';
+import type { KnownFingerprint, OtrEvent, Policy, ReceiveResult } from '../../src/otr/api.ts';
 import { OtrAccount, type OtrSession } from '../../src/otr/index.ts';
 import type { DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { LibotrPeer, settle } from './libotr-peer.ts';
@@ -29,6 +29,8 @@ export interface BridgeOptions {
   key: DsaPrivateKey;
   policy: Policy;
   instanceTag?: number;
+  /** Fingerprints our account already knows. */
+  fingerprints?: KnownFingerprint[];
   /** Our engine's clock in ms (Date.now by default). */
   now?: () => number;
 }
@@ -56,6 +58,7 @@ export class Bridge {
     this.account = new OtrAccount({
       name: opts.ourName, protocol: 'irc', policy: opts.policy, privateKey: opts.key, instanceTag: opts.instanceTag,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.fingerprints ? { fingerprints: opts.fingerprints } : {}),
     });
     this.session = this.account.createSession(this.libName, {
       inject: (wire) => {

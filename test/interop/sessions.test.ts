@@ -2,7 +2,9 @@
 // send once secure), two libotr instances of one peer (v3 instance tags), and the extra symmetric key.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { POLICY_ALWAYS, POLICY_OPPORTUNISTIC, type OtrEvent } from '../../src/otr/api.ts';
 import { OtrAccount } from '../../src/otr/index.ts';
 import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
@@ -149,5 +151,30 @@ test('heartbeats: after 60 s of silence each side answers a message with a heart
     assert.deepEqual(lib.take((e) => e.ev === 'message' && e.from === b.ourName).map((e) => (e as { text: string }).text), ['are you there?']);
   } finally {
     await b.close();
+  }
+});
+
+test('a message queued for a known peer is not released to an impostor who completes the AKE', async () => {
+  // "mallory" answers as "lib" (same name) with another key, as a man in the middle would.
+  const dir = mkdtempSync(join(tmpdir(), 'otr-mitm-'));
+  const mallory = await LibotrPeer.start({ account: 'lib', genkey: join(dir, 'mallory.key') });
+  try {
+    assert.notEqual(mallory.fingerprint, lib.fingerprint);
+    const b = new Bridge(mallory, {
+      ourName: 'ours-mitm', key: ourKey, policy: { ...POLICY_ALWAYS },
+      fingerprints: [{ peer: 'lib', fingerprint: lib.fingerprint!, trust: 'verified' }],
+    });
+    assert.deepEqual(b.session.send('only for the real lib'), { kind: 'queued' });
+    await b.settle();
+    assert.equal(b.session.state, 'encrypted');
+    assert.equal(b.session.activeFingerprint, mallory.fingerprint);
+    assert.deepEqual(b.ours('queued_dropped'), [{ type: 'queued_dropped', count: 1, reason: 'fingerprint_mismatch' }]);
+    assert.deepEqual(b.ours('queued_sent'), []);
+    assert.deepEqual(b.ours('gone_secure').map((e) => e.trusted), [false]);
+    assert.deepEqual(mallory.take((e) => e.ev === 'message'), [], 'the impostor got nothing');
+    await b.close();
+  } finally {
+    await mallory.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
