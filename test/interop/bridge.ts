@@ -16,7 +16,7 @@ function routeFor(lib: LibotrPeer): Map<string, Bridge> {
     lib.onWire = (to, wire) => {
       const b = map.get(to);
       if (b) b.deliver(wire);
-      else throw new Error(`libotr sent to unknown peer ${to}`);
+      else lib.queueEvent({ ev: 'inject', to, wire });
     };
     m = map;
   }

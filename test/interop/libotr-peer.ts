@@ -140,6 +140,11 @@ export class LibotrPeer {
     });
   }
 
+  /** True while a command has not been answered yet. */
+  get busy(): boolean {
+    return this.pending.size > 0 && !this.exited;
+  }
+
   /** Resolves when every command sent so far has been answered. */
   idle(): Promise<void> {
     if (this.pending.size === 0 || this.exited) return Promise.resolve();
@@ -276,6 +281,11 @@ export class LibotrPeer {
       this.onWire(e.to, e.wire);
       return;
     }
+    this.queueEvent(e);
+  }
+
+  /** Hands an event to a waiting next() or queues it (routers use it for lines they do not forward). */
+  queueEvent(e: PeerEvent): void {
     const wi = this.waiters.findIndex((w) => w.pred(e));
     if (wi >= 0) {
       const [w] = this.waiters.splice(wi, 1);
@@ -300,7 +310,7 @@ export class LibotrPeer {
 export function linkPeers(a: LibotrPeer, b: LibotrPeer): void {
   const route = (from: LibotrPeer, to: LibotrPeer) => (dest: string, wire: string) => {
     if (dest === to.account) void to.receive(from.account, wire).catch(() => { /* surfaced by the test */ });
-    else from['queue'].push({ ev: 'inject', to: dest, wire });
+    else from.queueEvent({ ev: 'inject', to: dest, wire });
   };
   a.onWire = route(a, b);
   b.onWire = route(b, a);
@@ -312,6 +322,6 @@ export async function settle(...peers: LibotrPeer[]): Promise<void> {
     await Promise.all(peers.map((p) => p.idle()));
     // A reply may have triggered more sends on a linked peer; stop only when all are idle at once.
     await new Promise((r) => setImmediate(r));
-    if (peers.every((p) => p['pending'].size === 0)) return;
+    if (peers.every((p) => !p.busy)) return;
   }
 }
