@@ -174,6 +174,11 @@ export class Downstream {
     }
     const msg = parseLine(line);
     if (!msg) return;
+    const bodyLen = line.length - msg.bodyStart;
+    if (bodyLen > 170 && (bodyLen > 510 || Buffer.byteLength(line) - msg.bodyStart > 510)) {
+      this.tooLong();
+      return;
+    }
     const net = this.network;
     switch (msg.command) {
       case 'PRIVMSG':

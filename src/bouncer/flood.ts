@@ -45,6 +45,15 @@ export class FloodLimiter {
     this.write(line);
   }
 
+  /** Send everything queued now (before QUIT: lines a module sent on shutdown must not be lost). */
+  flushAll(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const q = this.queue;
+    this.queue = [];
+    for (const l of q) this.write(l);
+  }
+
   clear(): void {
     this.queue = [];
     if (this.timer) clearTimeout(this.timer);

@@ -3,10 +3,11 @@ import type { Server, Socket } from 'node:net';
 import { mkdir, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { tuneV8 } from './v8-tune.ts';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
-import { verifyPassword } from '../auth/password.ts';
+import { randomBytes } from 'node:crypto';
+import { verifyPassword, hashPassword, parseHash } from '../auth/password.ts';
 import { BUILTIN_MODULE_DIR } from '../modules/host.ts';
 import { User } from './user.ts';
 import { Downstream } from './downstream.ts';
@@ -168,8 +169,9 @@ export class Bouncer {
       return 'blocked';
     }
     const user = this.users.get(userName);
-    // Verify against something even for an unknown user, so timing does not tell which users exist.
-    const ok = await verifyPassword(user?.cfg.password ?? 'scrypt$invalid', password).catch(() => false);
+    // An unknown user is checked against a throw-away scrypt hash: timing does not tell which users exist.
+    const stored = user?.cfg.password ?? (await this.dummyHash());
+    const ok = await verifyPassword(stored, password).catch(() => false);
     if (ok && user) {
       this.limiter.success(address);
       return true;
@@ -178,6 +180,16 @@ export class Bouncer {
     this.logger.warn({ addr: address, user: userName }, 'login failed');
     await new Promise((r) => setTimeout(r, this.opts.loginFailDelayMs ?? 1000));
     return false;
+  }
+
+  private dummy: Promise<string> | undefined;
+  private dummyHash(): Promise<string> {
+    // Same scrypt parameters as a configured user's hash, when there is one.
+    const params = this.config.users.map((u) => parseHash(u.password)).find((h) => h !== undefined);
+    this.dummy ??= params
+      ? hashPassword(randomBytes(12).toString('hex'), { N: params.N, r: params.r, p: params.p }).catch(() => 'x')
+      : Promise.resolve(randomBytes(12).toString('hex'));
+    return this.dummy;
   }
 
   /** A PRIVMSG from a client to a *nick. */
@@ -206,19 +218,6 @@ export class Bouncer {
     await Promise.all(closing);
     this.logger.info('stopped');
   }
-}
-
-/**
- * Keep V8's young generation at its initial size. Registering hundreds of networks at start allocates in
- * bursts; left alone V8 grows the semi-spaces to 16 MB each, which stays resident for the life of the
- * process (it was the largest part of the measured RSS per idle network). Relay throughput did not change
- * measurably (docs/ARCHITECTURE.md).
- */
-let v8Tuned = false;
-function tuneV8(): void {
-  if (v8Tuned) return;
-  v8Tuned = true;
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 export async function startBouncer(

@@ -2,7 +2,7 @@
 // relay between its upstream connection and its attached clients. Hot path: onUpstreamLine → clients.
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
-import type { ClientMessage, HookResult, MessageEvent, OwnPrefix } from '../modules/api.ts';
+import type { ClientMessage, MessageEvent, OwnPrefix } from '../modules/api.ts';
 import { parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
 import { Playback, type PlaybackEntry } from './playback.ts';
@@ -397,7 +397,7 @@ export class Network {
     if (mods !== null && mods.hasIncoming) {
       const ev = this.messageEvent(msg, now, false);
       const before = ev.text;
-      if (mods.incoming(ev) === 'halt') return;
+      if (mods.incoming(ev) !== 'continue') return;
       if (ev.text !== before) {
         const text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
         const body = messageLine(msg.prefix, msg.command, msg.params[0] ?? '', text);
@@ -518,9 +518,10 @@ export class Network {
       if (mods !== null && mods.hasOutgoing) {
         const ev = this.messageEvent(msg, now, true);
         const before = ev.text;
-        if (mods.outgoing(ev) === 'halt') return;
+        const r = mods.outgoing(ev);
+        if (r === 'halt') return;
         if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        this.sendMessageLine(cmd, target, text);
+        if (r === 'continue') this.sendMessageLine(cmd, target, text);
       } else {
         this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
       }
@@ -595,7 +596,4 @@ export class Network {
     if (this.modules) await this.modules.unloadAll();
   }
 
-  hookResult(r: HookResult): boolean {
-    return r === 'halt';
-  }
 }

@@ -405,6 +405,7 @@ export class Upstream {
     }
     const t = this.transport;
     if (!t) return;
+    this.flood?.flushAll();
     if (this.state === 'ready' || this.state === 'registering') t.queue(buildLine('', 'QUIT', [message]));
     this.quitting = t.end();
     try {

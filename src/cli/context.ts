@@ -2,7 +2,7 @@
 // (--config FILE, else <data_dir>/otrbnc.yml when an earlier run wrote one, else the embedded defaults).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config/types.ts';
+import type { Config, NetworkConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { defaultConfig, DEFAULT_DATA_DIR, DATA_DIR_CONFIG_NAME } from '../config/defaults.ts';
 import { ConfigStore } from '../config/store.ts';
@@ -38,6 +38,21 @@ export class CliContext {
 
   err(line: string): void {
     this.io.stderr.write(line + '\n');
+  }
+
+  /**
+   * The network `user`/`network` of the effective configuration, with its module storage directory
+   * (`<data_dir>/users/<user>/networks/<network>/<module>`, as src/modules/host.ts lays it out).
+   * Throws an Error with a message for the user when either does not exist.
+   */
+  findNetwork(user: string, network: string, module?: string): { config: Config; network: NetworkConfig; storageDir?: string } {
+    const { config } = this.resolveConfig();
+    const u = config.users.find((x) => x.name === user);
+    if (!u) throw new Error(`no user ${JSON.stringify(user)} in ${config.file ?? 'the configuration'} (users: ${config.users.map((x) => x.name).join(', ') || 'none'})`);
+    const n = u.networks.find((x) => x.name === network);
+    if (!n) throw new Error(`user ${user} has no network ${JSON.stringify(network)} (networks: ${u.networks.map((x) => x.name).join(', ') || 'none'})`);
+    const storageDir = module === undefined ? undefined : join(config.dataDir, 'users', user, 'networks', network, module);
+    return { config, network: n, storageDir };
   }
 
   /** Loads the effective configuration; throws ConfigError (with file, line and key) when it is wrong. */

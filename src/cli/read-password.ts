@@ -29,15 +29,20 @@ export function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string | un
   });
 }
 
+/** Typed-ahead input after a line's end (a pasted "pw\rpw\r"), kept for the next readHidden. */
+let typedAhead = '';
+
 /** Prompts on stderr and reads one line from the terminal without echoing it. */
 export function readHidden(io: CliIo, prompt: string): Promise<string> {
   const { stdin, stderr } = io;
   return new Promise((resolve, reject) => {
     let value = '';
+    let finished = false;
+    stdin.setRawMode!(true); // before the prompt: what is typed after it is never echoed
     stderr.write(prompt);
-    stdin.setRawMode!(true);
     stdin.setEncoding?.('utf8');
     const done = (err?: Error) => {
+      finished = true;
       stdin.setRawMode!(false);
       stdin.off('data', onData);
       stdin.pause();
@@ -45,9 +50,16 @@ export function readHidden(io: CliIo, prompt: string): Promise<string> {
       if (err) reject(err);
       else resolve(value);
     };
-    const onData = (chunk: string | Buffer) => {
-      for (const ch of chunk.toString()) {
-        if (ch === '\r' || ch === '\n') return done();
+    const feed = (chunk: string) => {
+      const chars = [...chunk];
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]!;
+        if (ch === '\r' || ch === '\n') {
+          // A CR LF pair is one line end.
+          const next = ch === '\r' && chars[i + 1] === '\n' ? i + 2 : i + 1;
+          typedAhead = chars.slice(next).join('');
+          return done();
+        }
         if (ch === '\u0003') return done(new InputAborted('interrupted'));
         if (ch === '\u0004') {
           if (value === '') return done(new InputAborted('no input'));
@@ -58,6 +70,13 @@ export function readHidden(io: CliIo, prompt: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
+    const onData = (chunk: string | Buffer) => feed(chunk.toString());
+    if (typedAhead !== '') {
+      const t = typedAhead;
+      typedAhead = '';
+      feed(t);
+      if (finished) return;
+    }
     stdin.on('data', onData);
     stdin.resume();
   });

@@ -38,12 +38,12 @@ export function listCommands(): CliCommand[] {
 
 export const MODULES_DIR = fileURLToPath(new URL('../../modules/', import.meta.url));
 
-let discovered = false;
+const discovered = new Set<string>();
 
 /** Imports `modules/<name>/cli.ts` of every module that has one and registers its `commands`. */
 export async function discoverModuleCommands(modulesDir = MODULES_DIR): Promise<string[]> {
-  if (discovered) return [];
-  discovered = true;
+  if (discovered.has(modulesDir)) return [];
+  discovered.add(modulesDir);
   const problems: string[] = [];
   if (!existsSync(modulesDir)) return problems;
   for (const ent of readdirSync(modulesDir, { withFileTypes: true })) {

@@ -3,26 +3,17 @@
 import { statSync } from 'node:fs';
 import pino from 'pino';
 import type { Config } from '../config/types.ts';
-import type { ConfigStore } from '../config/store.ts';
+import { startBouncer } from '../bouncer/index.ts';
 import { ConfigError } from '../config/load.ts';
 import { isHashed } from '../auth/password.ts';
 import type { CliCommand } from './registry.ts';
 import type { CliContext } from './context.ts';
 import { ensureFirstUser } from './first-run.ts';
 
-interface Running {
-  stop(): Promise<void>;
-  listenPorts(): number[];
-}
-type StartBouncer = (config: Config, opts: { logger: pino.Logger; configStore?: ConfigStore }) => Promise<Running>;
+type Running = Awaited<ReturnType<typeof startBouncer>>;
 
 /** Grace period for a graceful stop before the process exits anyway. */
 const STOP_TIMEOUT_MS = 15_000;
-
-async function loadStartBouncer(): Promise<StartBouncer> {
-  const spec: string = '../bouncer/index.ts';
-  return ((await import(spec)) as { startBouncer: StartBouncer }).startBouncer;
-}
 
 export function plainTextPasswordUsers(config: Config): string[] {
   return config.users.filter((u) => !isHashed(u.password)).map((u) => u.name);
@@ -78,11 +69,31 @@ export const runCommand: CliCommand = {
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onUnhandled);
 
+    // Signals are caught from here on: one that arrives during start-up stops the bouncer once it is up.
+    let stopRequested: NodeJS.Signals | undefined;
+    let stopNow: ((sig: NodeJS.Signals) => void) | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopRequested !== undefined) {
+        logger.warn({ signal: sig }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      stopRequested = sig;
+      stopNow?.(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const unhook = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUnhandled);
+    };
+
     let running: Running;
     try {
-      const startBouncer = await loadStartBouncer();
       running = await startBouncer(config, { logger, configStore: store });
     } catch (e) {
+      unhook();
       const err = e as NodeJS.ErrnoException;
       const why = err.code === 'EADDRINUSE' ? `address already in use (${err.message})` : err.message;
       logger.fatal({ err }, 'start-up failed');
@@ -92,13 +103,7 @@ export const runCommand: CliCommand = {
     logger.info({ ports: running.listenPorts() }, 'otrbnc running');
 
     return new Promise<number>((resolve) => {
-      let stopping = false;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (stopping) {
-          logger.warn({ signal: sig }, 'second signal: exiting without waiting');
-          process.exit(1);
-        }
-        stopping = true;
+      stopNow = (sig) => {
         logger.info({ signal: sig }, 'stopping');
         const force = setTimeout(() => {
           logger.error('graceful stop took too long; exiting');
@@ -110,12 +115,10 @@ export const runCommand: CliCommand = {
           (e: unknown) => { logger.error({ err: e }, 'error while stopping'); resolve(1); },
         ).finally(() => {
           clearTimeout(force);
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          unhook();
         });
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      if (stopRequested !== undefined) stopNow(stopRequested);
     });
   },
 };

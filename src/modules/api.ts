@@ -4,8 +4,13 @@
 
 import type { Logger } from 'pino';
 
-/** What a hook tells the core: pass the (possibly rewritten) line on, or stop it (ZNC's CONTINUE / HALT). */
-export type HookResult = 'continue' | 'halt';
+/**
+ * What a hook tells the core: pass the (possibly rewritten) line on, or stop it (ZNC's CONTINUE / HALT).
+ * `handled` (outgoing hooks): the module has sent the message itself (e.g. encrypted, through
+ * sendToNetwork); the core does not send the line but shows `ev.text` to the user's other clients (and to
+ * the sending client with echo-message) exactly as for a message it sent. Incoming, `handled` is `halt`.
+ */
+export type HookResult = 'continue' | 'halt' | 'handled';
 
 /** A private or channel message travelling through the bouncer, in either direction. */
 export interface MessageEvent {

@@ -188,7 +188,7 @@ export class ModuleHost {
       } catch (e) {
         this.hookError(hook, e as Error);
       }
-      if (r === 'halt') return 'halt';
+      if (r === 'halt' || r === 'handled') return r;
     }
     return 'continue';
   }

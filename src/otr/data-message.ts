@@ -34,12 +34,12 @@ export function encodeDataMessage(
   f: Omit<DataMessageFields, 'mac' | 'authenticated'>,
   macKey: Uint8Array,
 ): string {
-  const w = new Writer(256 + f.encrypted.length + f.oldMacKeys.length).short(f.version).byte(MSG_DATA);
+  const size = 11 + 9 + 4 + f.nextDh.length + 8 + 4 + f.encrypted.length + 20 + 4 + f.oldMacKeys.length;
+  const w = new Writer(size).short(f.version).byte(MSG_DATA);
   if (f.version === 3) w.int(f.senderTag).int(f.receiverTag);
   w.byte(f.flags).int(f.senderKeyid).int(f.recipientKeyid).data(f.nextDh).raw(f.ctr).data(f.encrypted);
-  const authed = w.bytes();
-  w.raw(dataMac(macKey, authed)).data(f.oldMacKeys);
-  return encodeOtrMessage(w.bytes());
+  w.raw(dataMac(macKey, w.view())).data(f.oldMacKeys);
+  return encodeOtrMessage(w.view());
 }
 
 /** Parses a data message; throws OtrParseError when malformed. */

@@ -6,3 +6,5 @@ export { fingerprint, formatFingerprint, type DsaPrivateKey, type DsaPublicKey }
 export { generateDsaKey } from './keygen.ts';
 export { policyFromBits, policyToBits } from './policy.ts';
 export { generateInstanceTag, isValidInstanceTag, MIN_VALID_INSTANCE_TAG } from './instance-tags.ts';
+export * from './keyfiles.ts';
+export * from './key-store.ts';

@@ -153,6 +153,7 @@ export class KeyManager {
 
   /** Old MAC keys to publish with the next message (then forgotten). */
   takeRevealedMacKeys(): Uint8Array {
+    if (this.revealed.length === 0) return NO_KEYS;
     const out = new Uint8Array(this.revealed.length * 20);
     this.revealed.forEach((k, i) => out.set(k, i * 20));
     wipe(...this.revealed);
@@ -173,6 +174,8 @@ export class KeyManager {
     this.theirOldY = undefined;
   }
 }
+
+const NO_KEYS = new Uint8Array(0);
 
 export function incrementCounter(c: Uint8Array): void {
   for (let i = c.length - 1; i >= 0; i--) {

@@ -66,6 +66,11 @@ export class Writer {
   bytes(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
+
+  /** The bytes written so far without a copy; valid until the next write. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
 }
 
 export class Reader {

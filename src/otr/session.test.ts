@@ -449,3 +449,52 @@ test('peerDisconnected: an encrypted session becomes finished, sends are refused
   assert.equal(b.outbox.length, 0);
   void a;
 });
+
+test('a flood of v3 commits from fake instances neither grows without bound nor blocks a real instance', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  // Commits from 100 made-up instance tags (genuine commits from b, re-tagged).
+  for (let i = 0; i < 100; i++) {
+    const fake = makeSide('bob', 'alice', kb);
+    fake.session.receive('?OTRv3?');
+    a.session.receive(fake.outbox[0]!);
+  }
+  assert.ok(a.session['instances'].size <= 32);
+  a.outbox.length = 0;
+  a.session.startAke();
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+});
+
+test('v2 fragments (?OTR,k,n,) out and in; v3 fragments for another instance are dropped', async () => {
+  const [a, b] = await secure(2);
+  a.maxSize = 300;
+  const big = 'z'.repeat(1500);
+  a.session.send(big);
+  assert.ok(a.outbox.length > 1 && a.outbox.every((w) => w.startsWith('?OTR,') && w.length <= 300));
+  pump(a, b);
+  assert.ok(texts(b).includes(big));
+  const [c, d] = await secure(3);
+  c.maxSize = 300;
+  c.session.send(big);
+  const frags = c.outbox.splice(0);
+  // Re-address the fragments to another receiver instance.
+  const other = frags.map((f) => f.replace(/^(\?OTR\|[0-9a-f]{8}\|)[0-9a-f]{8}/, '$1' + '00000999'));
+  d.events.length = 0;
+  for (const f of other) d.session.receive(f);
+  assert.deepEqual(texts(d).filter((t) => t === big), []);
+  assert.ok(eventTypes(d).includes('message_for_other_instance'));
+});
+
+test('a typed "?OTR?" is sent as our query message (libotr), in any state', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  assert.deepEqual(a.session.send('?OTR?'), { kind: 'sent', encrypted: false });
+  assert.ok(a.outbox[0]!.startsWith('?OTRv23?\n'));
+  pump(a, b);
+  assert.equal(a.session.state, 'encrypted');
+  a.session.send('?OTRv3?');
+  assert.ok(a.outbox[0]!.startsWith('?OTRv23?'));
+});

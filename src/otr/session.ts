@@ -190,6 +190,11 @@ export class OtrSession {
       this.host.inject(text);
       return { kind: 'sent', encrypted: false };
     }
+    if (classify(text) === 'query') {
+      // libotr: a typed "?OTR?" (any state) becomes our query message, never encrypted.
+      this.sendQuery();
+      return { kind: 'sent', encrypted: false };
+    }
     const b = this.best();
     if (b.state === 'encrypted') {
       this.sendData(b, text, [], 0);
@@ -512,37 +517,62 @@ export class OtrSession {
     if (h.version === 2) return { inst: this.master, created: false };
     const existing = this.instances.get(h.senderTag);
     if (existing) return { inst: existing, created: false };
-    if (this.instances.size >= MAX_INSTANCES) return undefined;
+    if (this.instances.size >= MAX_INSTANCES && !this.evictIdleInstance()) return undefined;
     const inst = new Instance(h.senderTag, () => this.account.instanceTag);
     this.instances.set(h.senderTag, inst);
     return { inst, created: true };
   }
 
+  /** Makes room by forgetting the least recent instance that holds no session; false if all hold one. */
+  private evictIdleInstance(): boolean {
+    let victim: Instance | undefined;
+    for (const i of this.instances.values()) {
+      if (i.state === 'encrypted' || i.state === 'finished') continue;
+      if (!victim || i.lastRecv < victim.lastRecv) victim = i;
+    }
+    if (!victim) return false;
+    victim.wipeAll();
+    this.instances.delete(victim.theirTag);
+    return true;
+  }
+
   private receiveEncoded(wire: string): ReceiveResult {
+    const found = this.instanceFromWire(wire);
+    if (!found || 'result' in found) return found ? found.result : { kind: 'internal' };
+    const { inst, created, bytes, h } = found;
+    const result = this.dispatch(inst, created, wire, bytes, h);
+    // An instance met only through a message that started nothing is not kept.
+    if (created && inst.ake.state === 'none' && inst.state === 'plaintext') this.instances.delete(inst.theirTag);
+    return result;
+  }
+
+  private instanceFromWire(
+    wire: string,
+  ): { result: ReceiveResult } | { inst: Instance; created: boolean; bytes: Uint8Array; h: Header } | undefined {
     const policy = this.account.policy;
     const v = encodedVersion(wire);
-    if (!v || !versionAllowed(policy, v)) return { kind: 'internal' };
+    if (!v || !versionAllowed(policy, v)) return { result: { kind: 'internal' } };
     const bytes = decodeOtrMessage(wire);
     const h = bytes && readHeader(bytes);
     if (!bytes || !h || h.version !== v) {
       this.emit({ type: 'malformed', detail: 'undecodable OTR message' });
-      return { kind: 'internal' };
+      return { result: { kind: 'internal' } };
     }
     if (h.version === 3) {
       const ours = this.account.instanceTag;
       if ((h.type === MSG_DH_COMMIT && h.receiverTag !== 0 && h.receiverTag !== ours) || (h.type !== MSG_DH_COMMIT && h.receiverTag !== ours)) {
         this.emit({ type: 'message_for_other_instance' });
-        return { kind: 'internal' };
+        return { result: { kind: 'internal' } };
       }
       if (!isValidInstanceTag(h.senderTag)) {
         this.emit({ type: 'malformed', detail: 'invalid sender instance tag' });
-        return { kind: 'internal' };
+        return { result: { kind: 'internal' } };
       }
     }
     const found = this.instanceFor(h);
     if (!found) {
       this.emit({ type: 'malformed', detail: 'too many peer instances' });
-      return { kind: 'internal' };
+      return { result: { kind: 'internal' } };
     }
     const { inst, created } = found;
     if (h.version === 3 && inst !== this.master && h.type === MSG_DH_KEY) {
@@ -551,10 +581,13 @@ export class OtrSession {
       if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state === 'none') inst.ake.copyFrom(m);
     } else if (created && h.type !== MSG_DH_COMMIT) {
       this.instances.delete(h.senderTag);
-      return { kind: 'internal' };
+      return { result: { kind: 'internal' } };
     }
     inst.lastRecv = this.account.now();
+    return { inst, created, bytes, h };
+  }
 
+  private dispatch(inst: Instance, created: boolean, wire: string, bytes: Uint8Array, h: Header): ReceiveResult {
     switch (h.type) {
       case MSG_DH_COMMIT: {
         // Collision with the commit we sent from the master context: only for a peer instance we meet now

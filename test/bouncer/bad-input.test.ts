@@ -51,12 +51,16 @@ test('over-long lines: 417, with or without a newline in sight; the connection s
   const c = await alice();
   c.send(`PRIVMSG bob :${'x'.repeat(6000)}`);
   await c.waitFor(/ 417 alice :Input line was too long$/);
+  // Within the tag allowance, but more than IRC's 512 bytes without the tags: refused too.
+  c.mark();
+  c.send(`@+draft/x=1 PRIVMSG bob :${'é'.repeat(260)}`);
+  await c.waitFor(/ 417 alice /);
   c.mark();
   c.sendRaw('PRIVMSG bob :' + 'y'.repeat(70_000));
   c.sendRaw('z'.repeat(10_000) + '\r\nPRIVMSG bob :after long\r\n');
   await c.waitFor(/ 417 alice /);
   await bob.waitFor(/PRIVMSG bob :after long$/);
-  assert.equal(bob.find(/yyyy|xxxx|zzzz/, 0), undefined);
+  assert.equal(bob.find(/yyyy|xxxx|zzzz|éééé/, 0), undefined);
   await bnc.waitForLog((r) => r.msg === 'over-long line dropped');
   await otherStillWorks('long');
 });

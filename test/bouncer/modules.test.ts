@@ -64,6 +64,11 @@ test('outgoing hooks: continue, rewrite, halt; the echo to other clients shows t
   assert.equal(bob.find(/secret/, 0), undefined);
   await other.sync();
   assert.equal(other.find(/secret/, 0), undefined, 'a halted line is not echoed either');
+  // handled: the module sent its own form; the other clients see what the user typed.
+  c.send('PRIVMSG bob :handled: mine');
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :H\(handled: mine\)$/);
+  await other.waitFor(/^:alice!\S+ PRIVMSG bob :handled: mine$/);
+  assert.equal(bob.find(/PRIVMSG bob :handled: mine$/, 0), undefined);
   await echo('events', /out:privmsg:bob:plain \| out:privmsg:bob:up: loud \| out:privmsg:bob:halt: secret \| out:action:bob:up: waves \| out:notice:bob:a notice/);
   await other.close();
   await echo('events', /detach$/);
@@ -75,10 +80,11 @@ test('incoming hooks: continue, rewrite, halt, action', async () => {
   bob.send('PRIVMSG alice :up: shout');
   await c.waitFor(/^:bob!\S+ PRIVMSG alice :UP: SHOUT$/);
   bob.send('PRIVMSG alice :halt: hidden');
+  bob.send('PRIVMSG alice :handled: eaten');
   bob.send('PRIVMSG alice :\x01ACTION up: dances\x01');
   await c.waitFor(/^:bob!\S+ PRIVMSG alice :\x01ACTION UP: DANCES\x01$/);
-  assert.equal(c.find(/hidden/, 0), undefined);
-  await echo('events', /in:privmsg:bob:hi \| in:privmsg:bob:up: shout \| in:privmsg:bob:halt: hidden \| in:action:bob:up: dances/);
+  assert.equal(c.find(/hidden|eaten/, 0), undefined);
+  await echo('events', /in:privmsg:bob:hi \| in:privmsg:bob:up: shout \| in:privmsg:bob:halt: hidden \| in:privmsg:bob:handled: eaten \| in:action:bob:up: dances/);
 });
 
 test('peer QUIT, peer and own NICK', async () => {

@@ -147,3 +147,24 @@ test('outgoing flood limit: a burst, then the configured rate', async () => {
   const got = fake.conns[0]!.lines.filter((l) => l.startsWith('PRIVMSG bob'));
   assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `PRIVMSG bob :m${i}`));
 });
+
+test('shutdown: lines a module sends on shutdown and lines held by the flood limit go out before QUIT', async () => {
+  const fake = await startFakeServer((conn, line) => {
+    if (line.startsWith('USER')) welcome(conn, 'alice');
+  });
+  cleanup.push(() => fake.close());
+  const bnc = await startBnc([userConfig('alice', 'pw', [{
+    name: 'slow', host: '127.0.0.1', port: fake.port, tls: false, tlsVerify: false, nick: 'alice',
+    channels: [], modules: ['echo'], flood: { rate: 0.5, burst: 1 }, playbackLines: 10,
+  }])]);
+  await networkReady(bnc, 'alice', 'slow');
+  const c = track(await bnc.login('alice', { pass: 'alice/slow:pw' }));
+  c.send('PRIVMSG bob :q1');
+  c.send('PRIVMSG bob :q2');
+  c.send('PRIVMSG bob :q3');
+  await fake.waitForLine((l) => l === 'PRIVMSG bob :q1');
+  await bnc.stop();
+  const conn = await fake.waitForLine((l) => l.startsWith('QUIT'));
+  const tail = conn.lines.filter((l) => /^(PRIVMSG|QUIT)/.test(l));
+  assert.deepEqual(tail, ['PRIVMSG bob :q1', 'PRIVMSG bob :q2', 'PRIVMSG bob :q3', 'PRIVMSG bob :shutdown-bye', 'QUIT :otrbnc shutting down']);
+});

@@ -7,5 +7,7 @@ const runs = Math.ceil(lines / 6.5);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const t = Date.now();
 console.log(`fuzz: ${runs} runs (~${lines} lines), seed ${seed}`);
-await runSessionFuzz(runs, seed);
+await runSessionFuzz(runs, seed, (run) => {
+  if (run % 10_000 === 0) console.log(`fuzz: ${run} runs, ${((Date.now() - t) / 1000).toFixed(0)} s`);
+});
 console.log(`fuzz: clean after ${((Date.now() - t) / 1000).toFixed(1)} s`);

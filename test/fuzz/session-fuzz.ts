@@ -126,7 +126,7 @@ function freshLines(a: Side, b: Side, sent: Set<string>, run: number): string[] 
   return a.outbox.splice(start).flatMap((w) => w.split('\n'));
 }
 
-export async function runSessionFuzz(numRuns: number, seed?: number): Promise<void> {
+export async function runSessionFuzz(numRuns: number, seed?: number, onRun?: (run: number) => void): Promise<void> {
   const keys = await testKeys();
   const corpus = await recordCorpus(keys);
   const recipe: fc.Arbitrary<Recipe> = fc.oneof(
@@ -176,6 +176,7 @@ export async function runSessionFuzz(numRuns: number, seed?: number): Promise<vo
         }
         a.session.dispose();
         b.session.dispose();
+        onRun?.(run);
       },
     ),
     { numRuns, seed },

@@ -10,22 +10,17 @@ import type { Config, NetworkConfig, UserConfig } from '../../src/config/types.t
 import { configToYaml } from '../../src/config/serialize.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigStore } from '../../src/config/store.ts';
+import { startBouncer, type BouncerOptions } from '../../src/bouncer/index.ts';
 import { freePort, waitForPort, LOOPBACK } from './net.ts';
 import { makeSelfSignedCert, type CertFiles } from './tls.ts';
 import { IrcClient, type ConnectOptions, type RegisterOptions } from './irc-client.ts';
 import type { Ngircd } from './ngircd.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** `--import tsx` resolves from the cwd; the child may run elsewhere, so pass the loader's own URL. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
-/** The core's entry point (src/bouncer/index.ts), typed here so the harness does not depend on its file. */
-export interface RunningBouncer {
-  stop(): Promise<void>;
-  listenPorts(): number[];
-}
-export type StartBouncer = (
-  config: Config,
-  opts: { logger: pino.Logger; configStore?: ConfigStore } & Record<string, unknown>,
-) => Promise<RunningBouncer>;
+export type RunningBouncer = Awaited<ReturnType<typeof startBouncer>>;
 
 /** A network entry pointing at a test ngircd; everything not given gets a test-friendly default. */
 export function networkFor(irc: Ngircd, over: Partial<NetworkConfig> & { name?: string } = {}): NetworkConfig {
@@ -68,8 +63,8 @@ export interface TestBouncerOptions {
    * false: the Config object is passed as it is, without a store.
    */
   configFile?: boolean;
-  /** More options for startBouncer (the core's BouncerOptions: timings, moduleDirs, …). */
-  options?: Record<string, unknown>;
+  /** More options for startBouncer (timings, moduleDirs, …). */
+  options?: Partial<BouncerOptions>;
 }
 
 export interface TestBouncer {
@@ -126,13 +121,6 @@ export function memoryLogger(level: string): { logger: pino.Logger; records: Log
   return { logger: pino({ level: process.env.OTRBNC_TEST_LOG || level }, stream), records, onRecord };
 }
 
-async function loadStartBouncer(): Promise<StartBouncer> {
-  // Resolved at run time so the harness compiles before the core exists.
-  const spec = '../../src/bouncer/index.ts';
-  const mod = (await import(spec)) as { startBouncer: StartBouncer };
-  return mod.startBouncer;
-}
-
 export function baseConfig(dir: string, port: number, users: UserConfig[] = []): Config {
   return {
     listen: [{ host: LOOPBACK, port, tls: false }],
@@ -144,7 +132,6 @@ export function baseConfig(dir: string, port: number, users: UserConfig[] = []):
 
 /** Starts the bouncer in this process. */
 export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<TestBouncer> {
-  const startBouncer = await loadStartBouncer();
   const dir = makeTempDir('otrbnc-bouncer-');
   const cert = opts.tlsListener ? makeSelfSignedCert(dir) : undefined;
   const { logger, records, onRecord } = memoryLogger(opts.logLevel ?? 'info');
@@ -248,6 +235,8 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
 export interface SpawnOptions {
   /** A Config (written as YAML) or YAML text; omitted: no --config (embedded defaults). */
   config?: Config | string;
+  /** An existing config file to pass as --config (kept on stop; e.g. to start again on the same file). */
+  configPath?: string;
   /** Extra CLI arguments (e.g. ['--help'], ['hash-password']). With `config`, `--config FILE` comes first. */
   args?: string[];
   /** Run through `npm start --` instead of node directly (same command, plus npm). */
@@ -275,8 +264,8 @@ export interface BouncerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of liveChildren) c.kill('SIGKILL'); });
+const liveChildren = new Map<ChildProcess, (sig: NodeJS.Signals) => void>();
+process.once('exit', () => { for (const kill of liveChildren.values()) kill('SIGKILL'); });
 
 /** Runs the CLI as a child process. */
 export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
@@ -287,25 +276,39 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
     configFile = join(dir, 'otrbnc.yml');
     writeFileSync(configFile, typeof opts.config === 'string' ? opts.config : configToYaml(opts.config), { mode: 0o600 });
     args.push('--config', configFile);
+  } else if (opts.configPath !== undefined) {
+    configFile = opts.configPath;
+    args.push('--config', configFile);
   }
   args.push(...(opts.args ?? []));
   const cmd = opts.viaNpm ? 'npm' : process.execPath;
   const argv = opts.viaNpm
     ? ['start', '--silent', '--prefix', REPO_ROOT, '--', ...args]
-    : ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'), ...args];
+    : ['--import', TSX_LOADER, join(REPO_ROOT, 'src/main.ts'), ...args];
   const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? dir,
     env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // npm runs the script through `sh -c`, which does not pass SIGTERM on to node: like Ctrl-C at a
+    // terminal, signals go to the whole process group.
+    detached: opts.viaNpm ?? false,
   });
-  liveChildren.add(child);
+  const group = opts.viaNpm ?? false;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  liveChildren.set(child, signal);
   let out = '';
   let err = '';
   const wake = new Set<() => void>();
   let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; for (const f of [...wake]) f(); });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; for (const f of [...wake]) f(); });
-  child.once('exit', (code, signal) => {
+  // 'close': exited and every holder of its stdout/stderr (npm's grandchild too) is gone.
+  child.once('close', (code, signal) => {
     liveChildren.delete(child);
     status = { code, signal };
     for (const f of [...wake]) f();
@@ -350,8 +353,8 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
       });
     },
     exited,
-    async stop(signal = 'SIGTERM') {
-      if (!status) child.kill(signal);
+    async stop(sig = 'SIGTERM') {
+      if (!status) signal(sig);
       try {
         return await exited();
       } finally {

@@ -7,6 +7,7 @@ import { startNgircd, type Ngircd } from './ngircd.ts';
 import { IrcClient, connectAndRegister } from './irc-client.ts';
 import { parseLine } from './irc-line.ts';
 import { tryConnect } from './net.ts';
+import { startTestBouncer, networkFor, userConfig } from './bouncer.ts';
 
 const servers: Ngircd[] = [];
 after(async () => { for (const s of servers) await s.stop(); });
@@ -110,10 +111,8 @@ test('CAP negotiation helper against ngircd', async () => {
   await c.close();
 });
 
-const coreLanded = existsSync(new URL('../../src/bouncer/index.ts', import.meta.url));
 
-test('in-process bouncer: a client logs in and talks to a raw ngircd client', { skip: !coreLanded && 'src/bouncer/index.ts not landed yet' }, async () => {
-  const { startTestBouncer, networkFor, userConfig } = await import('./bouncer.ts');
+test('in-process bouncer: a client logs in and talks to a raw ngircd client', async () => {
   const irc = await server();
   const bob = await connectAndRegister(irc.port, 'bob');
   bob.send('JOIN #meet');

@@ -1,0 +1,120 @@
+// The `*otr` commands: name, synopsis and one line of help (the host generates `help` from
+// them), each parsing its arguments and answering every wrong use with one line plus the synopsis.
+import type { ModuleContext } from '../../src/modules/api.ts';
+import type { OtrGlue } from './otr-module.ts';
+import { parseAuth, parseAuthq, parseGenkey, parseListArg, parseNick, parseTrustArg, type Parsed } from './parse.ts';
+import { T } from './texts.ts';
+
+interface Spec {
+  name: string;
+  args: string;
+  help: string;
+  run(glue: OtrGlue, rest: string, usage: (error: string) => void): void;
+}
+
+export const COMMANDS: Spec[] = [
+  {
+    name: 'info', args: '', help: 'List known fingerprints and the state of each conversation.',
+    run(glue, rest, usage) {
+      if (rest.trim()) return usage(T.tooManyArgs);
+      for (const line of glue.info()) glue.ctx.reply(line);
+    },
+  },
+  {
+    name: 'trust', args: '<nick|fingerprint>', help: "Mark a peer's fingerprint as trusted, after verifying it over a secure channel.",
+    run(glue, rest, usage) {
+      const a = parseTrustArg(rest);
+      if (!a.ok) return usage(a.error);
+      glue.ctx.reply(glue.setTrust(a, true));
+    },
+  },
+  {
+    name: 'distrust', args: '<nick|fingerprint>', help: "Mark a peer's fingerprint as not trusted.",
+    run(glue, rest, usage) {
+      const a = parseTrustArg(rest);
+      if (!a.ok) return usage(a.error);
+      glue.ctx.reply(glue.setTrust(a, false));
+    },
+  },
+  {
+    name: 'finish', args: '<nick>', help: 'End the OTR conversation with nick; messages to nick then go in plaintext.',
+    run(glue, rest, usage) {
+      const a = nickArg(glue, parseNick(rest));
+      if (!a.ok) return usage(a.error);
+      glue.finish(a.nick);
+    },
+  },
+  {
+    name: 'start', args: '<nick>', help: 'Start (or refresh) an OTR conversation with nick, like sending ?OTR?.',
+    run(glue, rest, usage) {
+      const a = nickArg(glue, parseNick(rest));
+      if (!a.ok) return usage(a.error);
+      glue.start(a.nick);
+    },
+  },
+  {
+    name: 'auth', args: '<nick> <secret>', help: 'Authenticate nick with a shared secret, or answer their request.',
+    run(glue, rest, usage) {
+      const a = nickArg(glue, parseAuth(rest));
+      if (!a.ok) return usage(a.error);
+      glue.auth(a.nick, a.secret);
+    },
+  },
+  {
+    name: 'authq', args: '<nick> <[question]> <secret>', help: 'Authenticate nick with a shared secret, asking a question (in square brackets).',
+    run(glue, rest, usage) {
+      const a = nickArg(glue, parseAuthq(rest));
+      if (!a.ok) return usage(a.error);
+      glue.auth(a.nick, a.secret, a.question);
+    },
+  },
+  {
+    name: 'authabort', args: '<nick>', help: 'Abort the authentication with nick.',
+    run(glue, rest, usage) {
+      const a = nickArg(glue, parseNick(rest));
+      if (!a.ok) return usage(a.error);
+      glue.authAbort(a.nick);
+    },
+  },
+  {
+    name: 'genkey', args: '[--overwrite]', help: 'Generate a new private key (in the background); --overwrite replaces the existing one.',
+    run(glue, rest, usage) {
+      const a = parseGenkey(rest);
+      if (!a.ok) return usage(a.error);
+      glue.genkey(a.overwrite);
+    },
+  },
+  {
+    name: 'ignore', args: '[--remove] [nick]', help: 'Show or change the nicks OTR is disabled for. Accepts wildcards.',
+    run(glue, rest, usage) {
+      const a = parseListArg(rest);
+      if (!a.ok) return usage(a.error);
+      glue.listCommand('ignore', a);
+    },
+  },
+  {
+    name: 'enable', args: '[--remove] [nick]', help: 'Show or change the nicks OTR applies to (default *). Accepts wildcards.',
+    run(glue, rest, usage) {
+      const a = parseListArg(rest);
+      if (!a.ok) return usage(a.error);
+      glue.listCommand('enable', a);
+    },
+  },
+];
+
+/** Nick arguments must not be channels. */
+function nickArg<V extends { nick: string }>(glue: OtrGlue, a: Parsed<V>): Parsed<V> {
+  if (a.ok && glue.ctx.isChannel(a.nick)) return { ok: false, error: T.channelNotAllowed(a.nick) };
+  return a;
+}
+
+export function registerCommands(ctx: ModuleContext, glue: OtrGlue): void {
+  for (const spec of COMMANDS) {
+    ctx.registerCommand({
+      name: spec.name,
+      args: spec.args,
+      help: spec.help,
+      run: (rest) => spec.run(glue, rest, (error) => ctx.reply(`${error} ${T.usage(spec.name, spec.args)}`)),
+    });
+  }
+}

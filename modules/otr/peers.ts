@@ -1,0 +1,71 @@
+// Per-peer state of the glue, keyed by the casemapped nick: the engine session, and what the
+// engine cannot know: that a conversation was encrypted and must not fall back to plaintext
+// silently, messages waiting for the key or the AKE, and wire lines waiting for the key.
+import type { Casemapping } from '../../src/modules/api.ts';
+import type { EngineSession } from './engine.ts';
+import type { EndReason } from './texts.ts';
+
+export interface Outgoing {
+  /** What goes into the engine: the text, or "/me text" for an action. */
+  plaintext: string;
+}
+
+export interface IncomingLine {
+  text: string;
+  ident: string;
+  hostname: string;
+  time: number;
+  tags: Record<string, string>;
+}
+
+export interface Peer {
+  /** Casemapped nick: the engine's peer name and the fingerprint file's user name. */
+  readonly key: string;
+  /** The nick as last seen, for display and as the IRC target. */
+  nick: string;
+  session?: EngineSession;
+  /** The user wants encryption with this peer (`start`, `?OTR?`, or the conversation went secure). */
+  wantSecure: boolean;
+  /** Set when an encrypted conversation ended without the user's say: sends are refused until start/finish. */
+  ended?: EndReason;
+  /** Outgoing messages waiting for the private key or for the AKE to finish. */
+  queue: Outgoing[];
+  /** Incoming wire lines waiting for the private key, in order. */
+  inbox: IncomingLine[];
+  /** Whether the user was told that messages are waiting (once per wait). */
+  toldQueued: boolean;
+  /** Whether the user was told that OTR lines from this disabled nick were hidden. */
+  toldIgnored: boolean;
+  startTimer?: NodeJS.Timeout;
+  /** Set while one receive() reported 'unreadable' itself. */
+  sawUnreadable?: boolean;
+}
+
+export class PeerTable {
+  readonly #peers = new Map<string, Peer>();
+  constructor(private readonly cm: () => Casemapping) {}
+
+  get(nick: string): Peer | undefined {
+    return this.#peers.get(this.cm().lower(nick));
+  }
+
+  getOrCreate(nick: string): Peer {
+    const key = this.cm().lower(nick);
+    let p = this.#peers.get(key);
+    if (!p) {
+      p = { key, nick, wantSecure: false, queue: [], inbox: [], toldQueued: false, toldIgnored: false };
+      this.#peers.set(key, p);
+    } else {
+      p.nick = nick;
+    }
+    return p;
+  }
+
+  delete(peer: Peer): void {
+    if (this.#peers.get(peer.key) === peer) this.#peers.delete(peer.key);
+  }
+
+  all(): Peer[] {
+    return [...this.#peers.values()];
+  }
+}

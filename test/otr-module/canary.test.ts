@@ -1,0 +1,66 @@
+// A known plaintext goes through a whole OTR conversation (both directions, /me, fragments,
+// playback to a client that attaches later, bouncer shutdown); afterwards it is nowhere on disk,
+// nowhere in the logs and in no line the IRC server carried.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startWorld, otrSays } from './world.ts';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+test('canary: the plaintext of an OTR conversation never reaches the data directory, the logs or the wire', async () => {
+  const canary = `CANARY${randomBytes(8).toString('hex')}`;
+  const w = await startWorld({ logLevel: 'trace' });
+  try {
+    w.alice.send('PRIVMSG bob :?OTR?');
+    await otrSays(w, /^\[bob\] Gone \x02SECURE\x02/);
+    await w.bob.waitState('alice', 'encrypted');
+    w.alice.send(`PRIVMSG bob :${canary} one`);
+    w.alice.send(`PRIVMSG bob :\x01ACTION ${canary} two\x01`);
+    w.alice.send(`PRIVMSG bob :${canary} ${'long '.repeat(300)}`);
+    await w.bob.waitMessage((m) => m.text.startsWith(`${canary} long`) && m.encrypted, 'long');
+    await w.bob.say('alice', `${canary} three`);
+    await w.alice.waitFor(new RegExp(`PRIVMSG alice :${canary} three$`));
+    // Detached: the decrypted message waits in memory for the next client.
+    await w.alice.close();
+    await w.bnc.waitForLog((r) => r.msg === 'client detached');
+    await w.bob.say('alice', `${canary} four`);
+    w.bob.write('PING :barrier');
+    await w.bob.waitLine(/PONG .*barrier/, 'barrier');
+    w.alice = await w.bnc.login('alice', { pass: 'alice/net:pw', caps: ['server-time'] });
+    await w.alice.waitFor(new RegExp(`PRIVMSG alice :${canary} four$`));
+
+    // Shutdown: bob's libotr gets the disconnect TLV before alice's QUIT.
+    await w.bnc.running.stop();
+    await w.bob.waitState('alice', 'finished');
+    const quitAt = w.relay.lines.findIndex((l) => /^> QUIT/.test(l));
+    const lastOtr = w.relay.lines.map((l, i) => (/^> PRIVMSG bob :\?OTR:/.test(l) ? i : -1)).reduce((a, b) => Math.max(a, b));
+    assert.ok(quitAt < 0 || lastOtr < quitAt, 'the disconnect TLV went out before QUIT');
+
+    const files = await filesUnder(w.bnc.dir);
+    assert.ok(files.some((f) => f.endsWith('otr.key')) && files.some((f) => f.endsWith('otr.fp')), files.join('\n'));
+    for (const f of files) {
+      const bytes = await readFile(f);
+      assert.equal(bytes.includes(canary), false, `canary in ${f}`);
+      assert.equal(bytes.includes(Buffer.from(canary, 'utf16le')), false, `canary (utf-16) in ${f}`);
+    }
+    assert.ok(w.bnc.logs.length > 0);
+    assert.doesNotMatch(JSON.stringify(w.bnc.logs), new RegExp(canary));
+    assert.ok(w.relay.lines.length > 0);
+    for (const l of w.relay.lines) assert.doesNotMatch(l, new RegExp(canary));
+    // The canary did reach the people it was meant for.
+    assert.equal(w.bob.messages.filter((m) => m.text.includes(canary) && m.encrypted).length, 3);
+  } finally {
+    await w.stop();
+  }
+});

@@ -1,0 +1,124 @@
+// A plain IRC client through the bouncer talks OTR with real libotr over a real ngircd.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorld, otr, otrSays, type World } from './world.ts';
+
+let w: World;
+before(async () => {
+  w = await startWorld();
+});
+after(async () => {
+  await w?.stop();
+});
+
+const fromBob = (text: string) => (line: string) =>
+  new RegExp(`^@\\S*time=\\S+ :bob!\\S+ PRIVMSG alice :${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(line);
+
+test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server carries no plaintext', async () => {
+  w.alice.mark();
+  w.alice.send('PRIVMSG bob :?OTR?');
+  await otrSays(w, /^\[bob\] Gone \x02SECURE\x02 \(not verified\)\./);
+  await w.bob.otr.nextEv('gone_secure');
+  const query = w.relay.lines.find((l) => l.startsWith('> PRIVMSG bob :?OTRv'));
+  assert.match(query!, /^> PRIVMSG bob :\?OTRv23\? alice has requested an Off-the-Record private conversation\./);
+
+  w.alice.send('PRIVMSG bob :canary-e2e hello bob');
+  await w.bob.waitMessage((m) => m.text === 'canary-e2e hello bob' && m.encrypted, 'hello');
+  await w.bob.say('alice', 'canary-e2e hi alice');
+  await w.alice.waitFor(fromBob('canary-e2e hi alice'));
+
+  w.alice.send('PRIVMSG bob :\x01ACTION canary-e2e waves\x01');
+  await w.bob.waitMessage((m) => m.text === '/me canary-e2e waves' && m.encrypted, '/me');
+  await w.bob.say('alice', '/me canary-e2e bows');
+  await w.alice.waitFor(fromBob('\x01ACTION canary-e2e bows\x01'));
+
+  const big = 'canary-e2e-big ' + 'é'.repeat(990);
+  w.alice.send(`PRIVMSG bob :${big}`);
+  await w.bob.waitMessage((m) => m.text === big, '2000-byte message');
+  await w.bob.say('alice', big);
+  await w.alice.waitFor(fromBob(big));
+
+  for (const l of w.relay.lines) {
+    assert.doesNotMatch(l, /canary/);
+    assert.ok(Buffer.byteLength(l.slice(2)) + 2 <= 512, `line over 512 bytes: ${l}`);
+  }
+  // alice's fragments as ngircd relays them to bob fill the 512-byte budget (prefix and CRLF included;
+  // the engine keeps libotr's one byte of header slack).
+  const frags = w.relay.lines.filter((l) => /^< :alice!\S+ PRIVMSG bob :\?OTR\|/.test(l)).map((l) => Buffer.byteLength(l.slice(2)) + 2);
+  assert.ok(frags.length >= 5, `alice's fragments as relayed: ${frags.length}`);
+  assert.ok(Math.max(...frags) >= 511, `largest relayed fragment line: ${Math.max(...frags)} bytes`);
+});
+
+test('info shows bob encrypted with the active fingerprint, then trust changes it', async () => {
+  w.alice.mark();
+  otr(w, 'info');
+  await otrSays(w, /^\+-+\+-+\+-+\+-+\+-+\+$/);
+  const header = await otrSays(w, /^\| Peer /);
+  assert.match(header, /\| Peer \| State +\| Fingerprint +\| Act \| Trust +\|$/);
+  await otrSays(w, /^\+-/);
+  const fp = w.bob.otr.fingerprint!.match(/.{8}/g)!.join(' ');
+  const row = await otrSays(w, /^\| bob /);
+  assert.match(row, new RegExp(`^.*:\\| bob  \\| encrypted \\| ${fp} \\|  \\*  \\| not trusted \\|$`));
+  await otrSays(w, /^\+-/);
+  await otrSays(w, /^Your fingerprint: [0-9A-F]{8}( [0-9A-F]{8}){4}\.$/);
+  otr(w, 'trust bob');
+  await otrSays(w, new RegExp(`^\\[bob\\] Fingerprint ${fp} trusted!$`));
+});
+
+test('bob finishes: alice is refused until she acts, and nothing reaches the server', async () => {
+  w.alice.mark();
+  await w.bob.otr.finish('alice');
+  await otrSays(w, /^\[bob\] bob has finished the conversation\. Type \x02finish bob\x02 to talk in plaintext, or \x02start bob\x02 for a new OTR session\.$/);
+  const before = w.relay.lines.length;
+  w.alice.send('PRIVMSG bob :canary-e2e refused');
+  await otrSays(w, /^\[bob\] Message not sent: bob has ended the private conversation\./);
+  await w.alice.sync();
+  assert.equal(w.relay.lines.slice(before).filter((l) => l.startsWith('> PRIVMSG bob')).length, 0);
+  // start: a new session (bob answers the query), then the message goes encrypted.
+  otr(w, 'start bob');
+  await otrSays(w, /^\[bob\] Gone \x02SECURE\x02\./);
+  w.alice.send('PRIVMSG bob :canary-e2e after restart');
+  await w.bob.waitMessage((m) => m.text === 'canary-e2e after restart' && m.encrypted, 'after restart');
+});
+
+test('alice finishes: bob (libotr) is told and refuses to send', async () => {
+  w.alice.mark();
+  otr(w, 'finish bob');
+  await otrSays(w, /^\[bob\] Conversation finished\.$/);
+  await w.bob.waitState('alice', 'finished');
+  const r = await w.bob.say('alice', 'canary-e2e should not go');
+  assert.equal((r as { refused: boolean }).refused, true);
+  // Plaintext now: alice's plain message reaches bob unencrypted (her choice, by finish).
+  w.alice.send('PRIVMSG bob :plain after finish');
+  // libotr in FINISHED shows it to bob as "received unencrypted".
+  await w.bob.otr.nextEv('msg_event', (e) => e.event === 'RCVDMSG_UNENCRYPTED' && e.message === 'plain after finish');
+});
+
+test('bob starts with a query; a whitespace tag from bob starts it too', async () => {
+  await w.bob.otr.finish('alice');
+  w.alice.mark();
+  await w.bob.otr.query('alice');
+  await otrSays(w, /^\[bob\] Gone \x02SECURE\x02\./);
+  // ngircd strips trailing whitespace, so the tag rides inside the line here.
+  await w.bob.otr.finish('alice');
+  otr(w, 'finish bob');
+  await otrSays(w, /^\[bob\] Conversation finished\.$/);
+  w.alice.mark();
+  const tag = '\x20\x09\x20\x20\x09\x09\x09\x09\x20\x09\x20\x09\x20\x09\x20\x20\x20\x20\x09\x09\x20\x20\x09\x09';
+  await w.bob.otr.raw('alice', `tagged${tag} hello`);
+  await w.alice.waitFor(fromBob('tagged hello'));
+  await otrSays(w, /^\[bob\] Gone \x02SECURE\x02\./);
+});
+
+test('peer QUIT ends the session; messages are refused, not sent in plaintext', async () => {
+  w.alice.mark();
+  w.bob.write('QUIT :bye');
+  await otrSays(w, /^\[bob\] OTR session with bob ended \(peer quit\)\.$/);
+  const before = w.relay.lines.length;
+  w.alice.send('PRIVMSG bob :canary-e2e after quit');
+  await otrSays(w, /^\[bob\] Message not sent: the encrypted conversation with bob ended \(peer quit\)\. Type \x02start bob\x02 for a new OTR session, or \x02finish bob\x02 to talk in plaintext\.$/);
+  await w.alice.sync();
+  assert.equal(w.relay.lines.slice(before).filter((l) => l.startsWith('> PRIVMSG bob')).length, 0);
+  otr(w, 'finish bob');
+  await otrSays(w, /^\[bob\] Messages to bob are now sent in plaintext\.$/);
+});

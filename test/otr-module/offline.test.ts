@@ -1,0 +1,66 @@
+// Keys and fingerprints from libotr (as irssi-otr, pidgin-otr and ZNC's otr module write them) come
+// in through `otrbnc otr import` and work; `otrbnc otr fingerprints|trust` read and change what the
+// module stored. The CLI runs as its own process (the real entry point) on the bouncer's data dir;
+// the module is loaded afterwards with /msg *status loadmod otr.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnBouncer, REPO_ROOT } from '../harness/bouncer.ts';
+import { LibotrPeer } from '../interop/libotr-peer.ts';
+import { startWorld, otrSays } from './world.ts';
+
+async function cli(dataDir: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
+  // cwd: the repository, where tsx resolves (the data dir is given explicitly).
+  const p = spawnBouncer({ args: ['--data-dir', dataDir, 'otr', ...args], cwd: REPO_ROOT });
+  const { code } = await p.exited(30_000);
+  return { code, out: p.stdout() + p.stderr() };
+}
+
+test('import a libotr key (irssi-otr account name), load the module, and talk with it; trust offline', async () => {
+  const src = mkdtempSync(join(tmpdir(), 'irssi-otr-'));
+  const w = await startWorld({ modules: [] });
+  try {
+    // irssi-otr's files: account "alice@irc.example.org", protocol "IRC", written by libotr itself.
+    const maker = await LibotrPeer.start({ account: 'alice@irc.example.org', protocol: 'IRC' });
+    const aliceFp = await maker.genkey(join(src, 'otr.private_key'));
+    await maker.writeInstags(join(src, 'otr.instance_tags')).catch(() => undefined);
+    await maker.close();
+
+    const imp = await cli(w.bnc.dataDir, 'import', '--user', 'alice', '--network', 'net', '--from', src);
+    assert.equal(imp.code, 0, imp.out);
+    assert.match(imp.out, new RegExp(aliceFp.match(/.{8}/g)!.join(' ')));
+
+    w.alice.mark();
+    w.alice.send('PRIVMSG *status :loadmod otr');
+    await otrSays(w, /WARNING/);
+    w.alice.send('PRIVMSG bob :?OTR?');
+    await otrSays(w, /^\[bob\] Gone \x02SECURE\x02/);
+    const g = await w.bob.otr.nextEv('gone_secure');
+    assert.equal(g.fingerprint, aliceFp, 'bob sees the imported key');
+
+    // Offline: the CLI lists bob's fingerprint and trusts it (the bouncer keeps running; the
+    // module's next write would win, so we unload it first, as the usage says).
+    w.alice.send('PRIVMSG *status :unloadmod otr');
+    await w.alice.waitFor(/unloaded|Unloaded/);
+    const bobFp = w.bob.otr.fingerprint!;
+    const list = await cli(w.bnc.dataDir, 'fingerprints', '--user', 'alice', '--network', 'net');
+    assert.equal(list.code, 0, list.out);
+    assert.match(list.out, new RegExp(`bob .*${bobFp.match(/.{8}/g)!.join(' ')}.*not trusted`));
+    const tr = await cli(w.bnc.dataDir, 'trust', '--user', 'alice', '--network', 'net', 'bob');
+    assert.equal(tr.code, 0, tr.out);
+    const fpFile = readFileSync(join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr', 'otr.fp'), 'utf8');
+    assert.match(fpFile, new RegExp(`^bob\\talice\\tirc\\t${bobFp.toLowerCase()}\\tverified$`, 'm'));
+
+    w.alice.mark();
+    w.alice.send('PRIVMSG *status :loadmod otr');
+    await w.alice.waitFor(/Loaded module otr/);
+    await w.bob.otr.finish('alice');
+    w.alice.send('PRIVMSG bob :?OTR?');
+    await otrSays(w, /^\[bob\] Gone \x02SECURE\x02\. Please/); // verified: no "(not verified)", no hints
+  } finally {
+    await w.stop();
+    rmSync(src, { recursive: true, force: true });
+  }
+});
