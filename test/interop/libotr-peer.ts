@@ -205,7 +205,7 @@ export class LibotrPeer {
   // ---- events ----
 
   /** The first queued or future event matching `pred` (removed from the queue); rejects after timeoutMs. */
-  next<E extends PeerEvent = PeerEvent>(pred: (e: PeerEvent) => boolean, timeoutMs = 5000, what = 'event'): Promise<E> {
+  next<E extends PeerEvent = PeerEvent>(pred: (e: PeerEvent) => boolean, timeoutMs = 10_000, what = 'event'): Promise<E> {
     const i = this.queue.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as E);
     if (this.exited) return Promise.reject(this.exited);
@@ -225,7 +225,7 @@ export class LibotrPeer {
   }
 
   /** The next event of the given kind (optionally also matching `pred`). */
-  nextEv<K extends PeerEvent['ev']>(ev: K, pred: (e: Extract<PeerEvent, { ev: K }>) => boolean = () => true, timeoutMs = 5000) {
+  nextEv<K extends PeerEvent['ev']>(ev: K, pred: (e: Extract<PeerEvent, { ev: K }>) => boolean = () => true, timeoutMs = 10_000) {
     return this.next<Extract<PeerEvent, { ev: K }>>(
       (e) => e.ev === ev && pred(e as Extract<PeerEvent, { ev: K }>), timeoutMs, ev);
   }
