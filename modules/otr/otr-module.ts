@@ -13,6 +13,7 @@ import { privmsgTextBudget } from './budget.ts';
 import { actionToPlaintext, plaintextToMessage } from './action.ts';
 import { renderInfo, type InfoPeer } from './info-table.ts';
 import { dataMessageFlags } from './data-header.ts';
+import { splitUtf8, clientTextBudget } from './split.ts';
 import { registerCommands } from './commands.ts';
 import { T, peerLine, type EndReason } from './texts.ts';
 
@@ -196,7 +197,8 @@ export class OtrGlue implements NetworkModule {
     const needSecure = p.wantSecure || this.settings.policy === 'always';
     if (state === 'plaintext' && ev.kind === 'action' && !needSecure) return 'continue';
     const plaintext = ev.kind === 'action' ? actionToPlaintext(ev.text) : ev.text;
-    if (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length)) {
+    const starting = p.startTimer !== undefined && state !== 'encrypted'; // `start` is under way, even from FINISHED
+    if (starting || (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length))) {
       // Keep it until the key exists and the AKE is done (as libotr does under REQUIRE_ENCRYPTION).
       return this.#enqueue(p, plaintext) ? 'handled' : 'halt';
     }
@@ -257,9 +259,15 @@ export class OtrGlue implements NetworkModule {
   // ───────────────────────── incoming ─────────────────────────
 
   onIncomingMessage(ev: MessageEvent): HookResult {
-    if (ev.isChannel || ev.kind === 'notice') return 'continue';
+    if (ev.isChannel) return 'continue';
     const cm = this.ctx.casemapping();
     if (cm.equal(ev.nick, this.ctx.ownNick())) return 'continue';
+    if (ev.kind === 'notice') {
+      // Notices are never encrypted; inside an encrypted conversation, say so.
+      const p = this.disabledBy(ev.nick) ? undefined : this.peers.get(ev.nick);
+      if (p && (this.stateOf(p) === 'encrypted' || p.ended || p.wantSecure)) ev.text = `${T.notEncryptedMark} ${ev.text}`;
+      return 'continue';
+    }
     const off = this.disabledBy(ev.nick);
     if (off) {
       if (ev.kind === 'privmsg' && OTR_CIPHERTEXT.test(ev.text)) {
@@ -343,17 +351,22 @@ export class OtrGlue implements NetworkModule {
     this.ctx.sendToNetwork('privmsg', peer.nick, T.unreadableErrorToPeer(this.ctx.ownNick()));
   }
 
+  /** Decrypted text to the clients: one PRIVMSG per 512-byte line (the peer may send much longer messages). */
   #deliver(peer: Peer, line: IncomingLine, kind: 'privmsg' | 'action', text: string): void {
-    this.ctx.deliverToClients({
-      kind,
-      nick: peer.nick,
-      ident: line.ident,
-      hostname: line.hostname,
-      target: this.ctx.ownNick(),
-      text,
-      tags: line.tags,
-      time: line.time,
-    });
+    const target = this.ctx.ownNick();
+    const budget = clientTextBudget(`${peer.nick}!${line.ident}@${line.hostname}`, target, kind === 'action');
+    for (const piece of splitUtf8(text, budget)) {
+      this.ctx.deliverToClients({
+        kind,
+        nick: peer.nick,
+        ident: line.ident,
+        hostname: line.hostname,
+        target,
+        text: piece,
+        tags: line.tags,
+        time: line.time,
+      });
+    }
   }
 
   // ───────────────────────── engine events ─────────────────────────

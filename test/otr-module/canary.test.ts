@@ -27,7 +27,7 @@ test('canary: the plaintext of an OTR conversation never reaches the data direct
     await w.bob.waitState('alice', 'encrypted');
     w.alice.send(`PRIVMSG bob :${canary} one`);
     w.alice.send(`PRIVMSG bob :\x01ACTION ${canary} two\x01`);
-    w.alice.send(`PRIVMSG bob :${canary} ${'long '.repeat(300)}`);
+    w.alice.send(`PRIVMSG bob :${canary} ${'long '.repeat(90)}`);
     await w.bob.waitMessage((m) => m.text.startsWith(`${canary} long`) && m.encrypted, 'long');
     await w.bob.say('alice', `${canary} three`);
     await w.alice.waitFor(new RegExp(`PRIVMSG alice :${canary} three$`));
