@@ -1,7 +1,7 @@
 // Our engine against real libotr: one OtrSession of ours wired to one otrpeer process.
 // One libotr process can serve many bridges (each bridge uses its own name on the libotr side),
 // so a test file pays for one process start and one key load.
-import type { OtrEvent, Policy, ReceiveResult } from '../../src/otr/api.ts';
+import type { KnownFingerprint, OtrEvent, Policy, ReceiveResult } from '../../src/otr/api.ts';
 import { OtrAccount, type OtrSession } from '../../src/otr/index.ts';
 import type { DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { LibotrPeer, settle } from './libotr-peer.ts';
@@ -16,7 +16,7 @@ function routeFor(lib: LibotrPeer): Map<string, Bridge> {
     lib.onWire = (to, wire) => {
       const b = map.get(to);
       if (b) b.deliver(wire);
-      else throw new Error(`libotr sent to unknown peer ${to}`);
+      else lib.queueEvent({ ev: 'inject', to, wire });
     };
     m = map;
   }
@@ -29,6 +29,10 @@ export interface BridgeOptions {
   key: DsaPrivateKey;
   policy: Policy;
   instanceTag?: number;
+  /** Fingerprints our account already knows. */
+  fingerprints?: KnownFingerprint[];
+  /** Our engine's clock in ms (Date.now by default). */
+  now?: () => number;
 }
 
 export class Bridge {
@@ -53,6 +57,8 @@ export class Bridge {
     this.libName = lib.account;
     this.account = new OtrAccount({
       name: opts.ourName, protocol: 'irc', policy: opts.policy, privateKey: opts.key, instanceTag: opts.instanceTag,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.fingerprints ? { fingerprints: opts.fingerprints } : {}),
     });
     this.session = this.account.createSession(this.libName, {
       inject: (wire) => {

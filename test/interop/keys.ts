@@ -1,6 +1,6 @@
 // Long-term DSA keys for interop tests, generated once by real libotr and cached in build/keys/
 // (key generation takes up to a second or two; tests that need a fresh key make their own).
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './build-peer.ts';
 import { LibotrPeer } from './libotr-peer.ts';
@@ -15,6 +15,12 @@ export async function sharedLibotrKey(account: string): Promise<string> {
   const tmp = `${path}.${process.pid}.tmp`;
   const peer = await LibotrPeer.start({ account, genkey: tmp });
   await peer.close();
-  renameSync(tmp, path);
+  // Test files run in parallel: the first key to land wins and everybody uses that one.
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  unlinkSync(tmp);
   return path;
 }

@@ -35,6 +35,7 @@ export type PeerEvent =
   | { ev: 'still_secure'; peer: string; is_reply: boolean }
   | { ev: 'new_fingerprint'; peer: string; fingerprint: string }
   | { ev: 'write_fingerprints' }
+  | { ev: 'received_symkey'; peer: string; use: number; usedata: string; key: string }
   | { ev: 'no_private_key'; account: string; protocol: string }
   | { ev: 'fatal'; error: string };
 
@@ -139,6 +140,11 @@ export class LibotrPeer {
     });
   }
 
+  /** True while a command has not been answered yet. */
+  get busy(): boolean {
+    return this.pending.size > 0 && !this.exited;
+  }
+
   /** Resolves when every command sent so far has been answered. */
   idle(): Promise<void> {
     if (this.pending.size === 0 || this.exited) return Promise.resolve();
@@ -183,6 +189,12 @@ export class LibotrPeer {
   }
   /** Forgets every context and known fingerprint of `peer`: the next conversation starts fresh. */
   forget(peer: string): Promise<Reply> { return this.command('forget', { peer }); }
+  /** otrl_message_symkey: tells the peer to use the current extra symmetric key; returns it (hex). */
+  async symkey(peer: string, use: number, usedataHex = ''): Promise<string> {
+    return (await this.command('symkey', { peer, use, usedata: usedataHex })).key as string;
+  }
+  /** Moves libotr's clock forward (heartbeats after 60 s, resend window, AKE timeouts). */
+  advanceClock(seconds: number): Promise<Reply> { return this.command('clock', { advance: seconds }); }
   setPolicy(value: number, peer?: string): Promise<Reply> {
     return this.command('policy', peer === undefined ? { value } : { value, peer });
   }
@@ -193,7 +205,7 @@ export class LibotrPeer {
   // ---- events ----
 
   /** The first queued or future event matching `pred` (removed from the queue); rejects after timeoutMs. */
-  next<E extends PeerEvent = PeerEvent>(pred: (e: PeerEvent) => boolean, timeoutMs = 5000, what = 'event'): Promise<E> {
+  next<E extends PeerEvent = PeerEvent>(pred: (e: PeerEvent) => boolean, timeoutMs = 10_000, what = 'event'): Promise<E> {
     const i = this.queue.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as E);
     if (this.exited) return Promise.reject(this.exited);
@@ -213,7 +225,7 @@ export class LibotrPeer {
   }
 
   /** The next event of the given kind (optionally also matching `pred`). */
-  nextEv<K extends PeerEvent['ev']>(ev: K, pred: (e: Extract<PeerEvent, { ev: K }>) => boolean = () => true, timeoutMs = 5000) {
+  nextEv<K extends PeerEvent['ev']>(ev: K, pred: (e: Extract<PeerEvent, { ev: K }>) => boolean = () => true, timeoutMs = 10_000) {
     return this.next<Extract<PeerEvent, { ev: K }>>(
       (e) => e.ev === ev && pred(e as Extract<PeerEvent, { ev: K }>), timeoutMs, ev);
   }
@@ -269,6 +281,11 @@ export class LibotrPeer {
       this.onWire(e.to, e.wire);
       return;
     }
+    this.queueEvent(e);
+  }
+
+  /** Hands an event to a waiting next() or queues it (routers use it for lines they do not forward). */
+  queueEvent(e: PeerEvent): void {
     const wi = this.waiters.findIndex((w) => w.pred(e));
     if (wi >= 0) {
       const [w] = this.waiters.splice(wi, 1);
@@ -293,7 +310,7 @@ export class LibotrPeer {
 export function linkPeers(a: LibotrPeer, b: LibotrPeer): void {
   const route = (from: LibotrPeer, to: LibotrPeer) => (dest: string, wire: string) => {
     if (dest === to.account) void to.receive(from.account, wire).catch(() => { /* surfaced by the test */ });
-    else from['queue'].push({ ev: 'inject', to: dest, wire });
+    else from.queueEvent({ ev: 'inject', to: dest, wire });
   };
   a.onWire = route(a, b);
   b.onWire = route(b, a);
@@ -305,6 +322,6 @@ export async function settle(...peers: LibotrPeer[]): Promise<void> {
     await Promise.all(peers.map((p) => p.idle()));
     // A reply may have triggered more sends on a linked peer; stop only when all are idle at once.
     await new Promise((r) => setImmediate(r));
-    if (peers.every((p) => p['pending'].size === 0)) return;
+    if (peers.every((p) => !p.busy)) return;
   }
 }

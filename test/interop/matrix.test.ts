@@ -118,7 +118,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           b.session.smpStart('correct horse');
           await lib.next(isLibSmp(b, 'ASK_FOR_SECRET'));
           await lib.smpRespond(b.ourName, 'correct horse');
-          await lib.next(isLibSmp(b, 'SUCCESS'), 5000, 'libotr SMP success');
+          await lib.next(isLibSmp(b, 'SUCCESS'), 10_000, 'libotr SMP success');
           await b.settle();
           assert.deepEqual(b.ours('smp_success').map((e) => e.fingerprint), [lib.fingerprint]);
           assert.equal(b.account.trustOf(b.libName, lib.fingerprint!), 'smp');
@@ -132,7 +132,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           assert.deepEqual(b.ours('smp_asked'), [{ type: 'smp_asked', question: 'Favourite colour?' }]);
           assert.deepEqual(b.session.smpPending, { question: 'Favourite colour?' });
           b.session.smpRespond('blue');
-          await lib.next(isLibSmp(b, 'SUCCESS'), 5000, 'libotr SMP success');
+          await lib.next(isLibSmp(b, 'SUCCESS'), 10_000, 'libotr SMP success');
           await b.settle();
           assert.equal(b.ours('smp_success').length, 1);
           assert.equal((await lib.state(b.ourName)).trust, 'smp');
@@ -145,7 +145,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           await b.settle();
           assert.equal(b.ours('smp_asked').length, 1);
           b.session.smpRespond('two');
-          await lib.next(isLibSmp(b, 'FAILURE'), 5000, 'libotr SMP failure');
+          await lib.next(isLibSmp(b, 'FAILURE'), 10_000, 'libotr SMP failure');
           await b.settle();
           assert.equal(b.ours('smp_failure').length, 1);
           assert.equal(b.ours('smp_success').length, 0);
@@ -153,7 +153,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           b.session.smpStart('three');
           await lib.next(isLibSmp(b, 'ASK_FOR_SECRET'));
           await lib.smpRespond(b.ourName, 'four');
-          await lib.next(isLibSmp(b, 'FAILURE'), 5000, 'libotr SMP failure');
+          await lib.next(isLibSmp(b, 'FAILURE'), 10_000, 'libotr SMP failure');
           await b.settle();
           assert.equal(b.ours('smp_failure').length, 1);
           assert.equal(b.account.trustOf(b.libName, lib.fingerprint!), '', 'a failed SMP we started removes trust');
@@ -166,7 +166,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           await b.settle();
           assert.equal(b.ours('smp_asked').length, 1);
           b.session.smpAbort();
-          await lib.next(isLibSmp(b, 'ABORT'), 5000, 'libotr SMP abort');
+          await lib.next(isLibSmp(b, 'ABORT'), 10_000, 'libotr SMP abort');
           assert.deepEqual(b.ours('smp_aborted'), [{ type: 'smp_aborted', byPeer: false }]);
           b.reset();
           b.session.smpStart('y', 'a question');

@@ -37,6 +37,9 @@
  *   genkey    {path, account?}        otrl_privkey_generate (writes the file) -> {fingerprint}
  *   our_fingerprint {account?}        -> {fingerprint}
  *   forget    {peer}                  forgets every context (and known fingerprint) of that peer
+ *   symkey    {peer, use, usedata?(hex), instance?}  otrl_message_symkey -> {key (hex)}
+ *   clock     {advance}               moves libotr's clock (time()) forward by that many seconds
+ *                                     (heartbeats, resend and AKE timeouts without waiting)
  *   quit      {}
  *
  * Output: one JSON object per line on stdout.
@@ -51,6 +54,7 @@
  *   {"ev":"still_secure","peer":X,"is_reply":bool}
  *   {"ev":"new_fingerprint","peer":X,"fingerprint":HEX}
  *   {"ev":"write_fingerprints"}                 libotr asked to persist fingerprints
+ *   {"ev":"received_symkey","peer":X,"use":N,"usedata":HEX,"key":HEX}
  *   {"ev":"fatal","error":"…"}                  bad input line (the process keeps running)
  * Events caused by a command are printed before its reply. Fingerprints are 40 upper-case hex.
  * SMP requests are answered from the command loop (smp_respond), never inside the callback.
@@ -60,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gcrypt.h>
@@ -70,6 +75,19 @@
 #include <libotr/instag.h>
 #include <libotr/userstate.h>
 #include <libotr/tlv.h>
+
+/* ---------- libotr's clock: its calls to time() resolve here first (see the clock command) ---------- */
+
+static long g_clock_offset;
+
+time_t time(time_t *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t now = ts.tv_sec + g_clock_offset;
+    if (t) *t = now;
+    return now;
+}
 
 /* ---------- output buffer ---------- */
 
@@ -508,7 +526,29 @@ static void cb_create_instag(void *opdata, const char *accountname, const char *
     }
 }
 
+static void ob_hex(const char *k, const unsigned char *b, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    ob_key(k);
+    ob_raw("\"", 1);
+    for (size_t i = 0; i < n; i++) { char two[2] = { hx[b[i] >> 4], hx[b[i] & 15] }; ob_raw(two, 2); }
+    ob_raw("\"", 1);
+}
+
+static void cb_received_symkey(void *opdata, ConnContext *context, unsigned int use,
+        const unsigned char *usedata, size_t usedatalen, const unsigned char *symkey)
+{
+    (void)opdata;
+    ob_begin("received_symkey");
+    ob_s("peer", context->username);
+    ob_i("use", use);
+    ob_hex("usedata", usedata, usedatalen);
+    ob_hex("key", symkey, OTRL_EXTRAKEY_BYTES);
+    ob_end();
+}
+
 static OtrlMessageAppOps ops = {
+    .received_symkey = cb_received_symkey,
     .policy = cb_policy,
     .create_privkey = cb_create_privkey,
     .is_logged_in = cb_is_logged_in,
@@ -939,6 +979,28 @@ static void cmd_forget(JObj *o)
     ob_end();
 }
 
+static void cmd_symkey(JObj *o)
+{
+    const char *peer = need_str(o, "peer");
+    if (!peer) return;
+    ConnContext *ctx = secure_ctx(o, peer);
+    if (!ctx) return;
+    const char *hex = jstr(o, "usedata");
+    size_t n = hex ? strlen(hex) / 2 : 0;
+    unsigned char *data = malloc(n + 1), key[OTRL_EXTRAKEY_BYTES];
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) { free(data); reply_error("usedata is not hex"); return; }
+        data[i] = (unsigned char)v;
+    }
+    gcry_error_t err = otrl_message_symkey(us, g_ops, NULL, ctx, (unsigned int)jnum(o, "use", 0), data, n, key);
+    free(data);
+    if (err) { reply_error("otrl_message_symkey: %s", gcry_strerror(err)); return; }
+    reply_begin(1);
+    ob_hex("key", key, sizeof key);
+    ob_end();
+}
+
 static void cmd_setint(JObj *o, int mms)
 {
     JField *v = jget(o, "value");
@@ -982,6 +1044,13 @@ static int dispatch(JObj *o)
     else if (!strcmp(c, "genkey")) cmd_genkey(o);
     else if (!strcmp(c, "our_fingerprint")) cmd_our_fingerprint(o);
     else if (!strcmp(c, "forget")) cmd_forget(o);
+    else if (!strcmp(c, "symkey")) cmd_symkey(o);
+    else if (!strcmp(c, "clock")) {
+        g_clock_offset += (long)jnum(o, "advance", 0);
+        reply_begin(1);
+        ob_i("offset", g_clock_offset);
+        ob_end();
+    }
     else if (!strcmp(c, "policy")) cmd_setint(o, 0);
     else if (!strcmp(c, "mms")) cmd_setint(o, 1);
     else reply_error("unknown command \"%s\"", c);

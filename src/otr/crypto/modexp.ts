@@ -20,13 +20,18 @@ function engineFor(modulus: bigint): { dh: DiffieHellman; bytes: number } {
   return e;
 }
 
-/** How many modPow calls ran (benchmark accounting: bench/otr.ts reports modexps per workload). */
-export const modexpCounter = { count: 0 };
+/**
+ * How many modPow calls ran (benchmark accounting: bench/otr.ts reports modexps per workload);
+ * `belowGroup` counts those with a modulus under 1536 bits (DSA's 1024-bit p), apart from DH and SMP.
+ */
+export const modexpCounter = { count: 0, belowGroup: 0 };
+const GROUP_MODULUS_MIN = 1n << 1535n;
 
 /** base^exponent mod modulus, for an odd modulus > 3 and exponent >= 0. */
 export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   if (exponent < 0n) throw new RangeError('modPow: negative exponent');
   modexpCounter.count++;
+  if (modulus < GROUP_MODULUS_MIN) modexpCounter.belowGroup++;
   const b = mod(base, modulus);
   if (exponent === 0n) return 1n;
   // OpenSSL refuses "public keys" outside 1 < y < p-1; those bases are trivial anyway.
