@@ -36,6 +36,8 @@ const OTR_CIPHERTEXT = /^\?OTR[:|,]/;
 /** What a user types to ask for OTR: ?OTR?, ?OTRv23?, ?OTRv2? … */
 const TYPED_QUERY = /^\?OTR(?:v\d*)?\?/;
 const MAX_QUEUE = 50;
+/** Lines of one peer held while our key is generated (a second or so in practice). */
+const MAX_INBOX = 500;
 
 export const looksLikeOtr = (text: string): boolean => text.includes(OTR_MARK) || text.includes(WS_TAG_BASE);
 
@@ -293,6 +295,10 @@ export class OtrGlue implements NetworkModule {
     const line: IncomingLine = { text: ev.text, ident: ev.ident, hostname: ev.hostname, time: ev.time, tags: ev.tags };
     if (!this.#key && (looksLikeOtr(ev.text) || p.inbox.length > 0)) {
       // Hold OTR lines (and everything after them, to keep order) until the key exists (B4).
+      if (p.inbox.length >= MAX_INBOX) {
+        this.ctx.logger.warn({ peer: p.key }, 'otr: too many lines waiting for the key; dropping one');
+        return 'halt';
+      }
       p.inbox.push(line);
       if (!this.#keygen) this.say(p.nick, T.noKeyForPeer);
       this.generateKey('auto');
