@@ -147,7 +147,10 @@ test('ignore and enable lists: wildcards, casemapping, persisted; an ignored nic
   w.alice.mark();
   await w.bob.otr.query('alice');
   await w.bob.say('alice', 'anything');
-  await w.alice.sync();
+  w.bob.write('PING :ignored');
+  await w.bob.waitLine(/PONG .*ignored/, 'barrier');
+  await eventually(() => w.alice.find(/:bob!\S+ PRIVMSG alice :anything/, 0) !== undefined, 'anything');
+  assert.equal(w.alice.find(/:bob!\S+ PRIVMSG alice :\?OTR[:|,]/, 0), undefined, 'no ciphertext shown');
   assert.deepEqual(await ask('enable'), ['OTR is enabled for these nicks:', '*']);
   await ask('ignore --remove b?b');
   assert.deepEqual(await ask('enable --remove *'), ['Removed \x02*\x02 from the OTR enable list.']);
@@ -157,6 +160,7 @@ test('ignore and enable lists: wildcards, casemapping, persisted; an ignored nic
   w.alice.mark();
   otr(w, 'start bob');
   await otrSays(w, /^\[bob\] Gone \x02SECURE\x02/);
+  await w.bob.waitState('alice', 'encrypted');
 });
 
 test('two attached clients both see decrypted messages; a client attaching later gets them from memory', async () => {
