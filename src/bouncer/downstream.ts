@@ -2,7 +2,7 @@
 // negotiation, then relay to and from its network. Writes are joined per tick into one socket write.
 import type { Socket } from 'node:net';
 import { LineReader } from './lines.ts';
-import { parseLine, buildLine, messageLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
+import { MAX_IRC_BODY, parseLine, buildLine, messageLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
 import type { Network } from './network.ts';
 import type { User } from './user.ts';
 import type { Bouncer } from './index.ts';
@@ -28,6 +28,8 @@ const CAP_LS_302 = 'server-time message-tags echo-message batch cap-notify sasl=
 /** 512 bytes for the line, plus room for client tags (IRCv3: 4094 bytes of tags). */
 const MAX_CLIENT_LINE = 512 + 4096;
 const MAX_LINES_BEFORE_LOGIN = 40;
+/** PRIVMSG/NOTICE from a client: room for a long message that a module splits (OTR fragments). */
+const MAX_MESSAGE_BODY = 8192;
 const PRE_REGISTRATION = new Set(['CAP', 'PASS', 'NICK', 'USER', 'AUTHENTICATE', 'PING', 'PONG', 'QUIT']);
 /** Backpressure: stop reading a client while its network's socket has this much unsent. */
 const MAX_PENDING_UPSTREAM = 1 << 20;
@@ -174,8 +176,11 @@ export class Downstream {
     }
     const msg = parseLine(line);
     if (!msg) return;
+    // Messages may be longer than one IRC line here: a module (OTR) fragments them. What is sent to
+    // the network as it is must still fit 512 bytes; Network checks that after the hooks.
+    const limit = msg.command === 'PRIVMSG' || msg.command === 'NOTICE' ? MAX_MESSAGE_BODY : MAX_IRC_BODY;
     const bodyLen = line.length - msg.bodyStart;
-    if (bodyLen > 170 && (bodyLen > 510 || Buffer.byteLength(line) - msg.bodyStart > 510)) {
+    if (bodyLen > 170 && (bodyLen > limit || Buffer.byteLength(line) - msg.bodyStart > limit)) {
       this.tooLong();
       return;
     }

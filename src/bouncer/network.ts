@@ -3,7 +3,7 @@
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
 import type { ClientMessage, MessageEvent, OwnPrefix } from '../modules/api.ts';
-import { parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
+import { MAX_IRC_BODY, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
 import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
@@ -521,9 +521,15 @@ export class Network {
         const r = mods.outgoing(ev);
         if (r === 'halt') return;
         if (ev.text !== before) text = ev.kind === 'action' ? `\x01ACTION ${ev.text}\x01` : ev.text;
-        if (r === 'continue') this.sendMessageLine(cmd, target, text);
+        if (r === 'continue') {
+          const out = messageLine('', cmd, target, text);
+          if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
+          this.upstream.send(out);
+        }
       } else {
-        this.upstream.send(msg.bodyStart === 0 ? line : line.slice(msg.bodyStart));
+        const out = msg.bodyStart === 0 ? line : line.slice(msg.bodyStart);
+        if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) return d.tooLong();
+        this.upstream.send(out);
       }
       this.echo(d, cmd, target, text, now);
       return;

@@ -169,3 +169,6 @@ export function actionText(text: string): string | undefined {
   if (text.charCodeAt(end - 1) === 1 && end > 7) end--;
   return text.slice(8, Math.max(8, end));
 }
+
+/** The longest line without CRLF that a server takes (RFC 1459: 512 bytes with CRLF), tags aside. */
+export const MAX_IRC_BODY = 510;

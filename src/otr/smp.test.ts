@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { Reader, Writer } from './serial.ts';
 import {
   SMP_GROUP, Smp, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, combinedSecret, serialize, smpHash,
@@ -112,7 +113,8 @@ test('question: delivered NUL-terminated before the MPIs; responder does not upd
   assert.deepEqual(r.asked, [{ type: 'smp_asked', question: 'Favourite colour? ✓' }]);
   assert.deepEqual(r.r4.events, [{ type: 'smp_success', fingerprint: '', updatesTrust: false }]);
   assert.deepEqual(r.r5.events, [{ type: 'smp_success', fingerprint: '', updatesTrust: true }]);
-  assert.throws(() => new Smp().start(enc('x'), fpA, fpB, ssid, 'a\0b'), RangeError);
+  const cut = new Smp().start(enc('x'), fpA, fpB, ssid, 'a\0b');
+  assert.deepEqual(new Smp().handle(cut).events, [{ type: 'smp_asked', question: 'a' }]);
 });
 
 test('an empty question is still a question', () => {
@@ -324,4 +326,26 @@ test('respond() without a pending question is a programming error; other TLV typ
   assert.deepEqual(new Smp().handle({ type: 0, value: new Uint8Array(3) }), { events: [] });
   assert.deepEqual(new Smp().handle({ type: 8, value: new Uint8Array(4) }), { events: [] });
   assert.deepEqual(new Smp().handle({ type: TLV_SMP_ABORT, value: new Uint8Array(0) }), { events: [{ type: 'smp_aborted', byPeer: true }] });
+});
+
+test('property: the outcome is success exactly when the secrets are equal (both sides agree)', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 24 }),
+      fc.option(fc.uint8Array({ maxLength: 24 }), { nil: undefined }),
+      fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+      (x, other, question) => {
+        const y = other ?? x;
+        const alice = new Smp();
+        const bob = new Smp();
+        bob.handle(alice.start(x, fpA, fpB, ssid, question));
+        const r4 = bob.handle(alice.handle(bob.respond(y, fpB, fpA, ssid)).reply!);
+        const r5 = alice.handle(r4.reply!);
+        const expected = Buffer.from(x).equals(Buffer.from(y)) ? 'smp_success' : 'smp_failure';
+        assert.equal(r4.events[0]!.type, expected);
+        assert.equal(r5.events[0]!.type, expected);
+      },
+    ),
+    { numRuns: 12 },
+  );
 });

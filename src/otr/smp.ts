@@ -97,8 +97,8 @@ export class Smp {
    * spec's restart rule; libotr processes an abort after the other SMP TLVs of one message).
    */
   start(secret: Uint8Array, ourFp: Uint8Array, theirFp: Uint8Array, ssid: Uint8Array, question?: string): Tlv {
-    const q = question === undefined ? undefined : new TextEncoder().encode(question);
-    if (q?.includes(0)) throw new RangeError('Smp.start: the question must not contain NUL');
+    // A NUL would end the question on the wire; libotr's C string stops there too.
+    const q = question === undefined ? undefined : new TextEncoder().encode(question.split('\0')[0]);
     const x = combinedSecret(ourFp, theirFp, ssid, secret);
     const a2 = randomExponent(EXPONENT_BYTES);
     const a3 = randomExponent(EXPONENT_BYTES);
