@@ -123,12 +123,32 @@ export class OtrGlue implements NetworkModule {
   session(peer: Peer): EngineSession {
     if (!peer.session) {
       peer.session = this.account.createSession(peer.key, {
-        inject: (wire) => this.ctx.sendToNetwork('privmsg', peer.nick, wire),
+        inject: (wire) => this.#inject(peer, wire),
         event: (ev) => this.#onEvent(peer, ev),
         maxMessageSize: () => privmsgTextBudget(this.ctx.ownPrefix(), this.ctx.ownNick(), peer.nick),
       });
     }
     return peer.session;
+  }
+
+  /**
+   * A line from the engine to the peer. OTR messages come fragmented to the budget already; a
+   * plaintext message (with or without the whitespace tag) may be longer than one IRC line, as the
+   * client may send long lines for the module to handle: it goes out as several, the tag on the last.
+   */
+  #inject(peer: Peer, wire: string): void {
+    const budget = privmsgTextBudget(this.ctx.ownPrefix(), this.ctx.ownNick(), peer.nick);
+    if (wire.startsWith('?OTR') || Buffer.byteLength(wire) <= budget) {
+      this.ctx.sendToNetwork('privmsg', peer.nick, wire);
+      return;
+    }
+    const at = wire.indexOf(WS_TAG_BASE);
+    const text = at >= 0 ? wire.slice(0, at) : wire;
+    const tag = at >= 0 ? wire.slice(at) : '';
+    const pieces = splitUtf8(text, budget);
+    const last = pieces.length - 1;
+    if (tag && Buffer.byteLength(pieces[last]! + tag) <= budget) pieces[last] += tag;
+    for (const p of pieces) this.ctx.sendToNetwork('privmsg', peer.nick, p);
   }
 
   stateOf(peer: Peer | undefined): 'plaintext' | 'encrypted' | 'finished' {
