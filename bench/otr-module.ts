@@ -7,6 +7,22 @@
 import { performance } from 'node:perf_hooks';
 import { startWorld, otr, otrSays, type World } from '../test/otr-module/world.ts';
 import { makeSide, pump, testKeys } from '../src/otr/testing/pair.ts';
+import { OtrGlue } from '../modules/otr/otr-module.ts';
+
+// Time spent inside the module's message hooks (encrypt on the way out, decrypt on the way in),
+// the bouncer-side OTR cost per message, to set against the engine alone.
+const hookMs = { out: 0, in: 0 };
+for (const [name, key] of [['onOutgoingMessage', 'out'], ['onIncomingMessage', 'in']] as const) {
+  const orig = OtrGlue.prototype[name];
+  OtrGlue.prototype[name] = function (this: OtrGlue, ev) {
+    const t0 = performance.now();
+    try {
+      return orig.call(this, ev);
+    } finally {
+      hookMs[key] += performance.now() - t0;
+    }
+  };
+}
 
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--messages') + 1]) || 300;
@@ -24,7 +40,14 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(w: World, mode: string, expectEncrypted: boolean): Promise<Run> {
+interface Hooks {
+  /** ms per message inside the module: outgoing (encrypt) + incoming (decrypt), sequential phase. */
+  perMessage: number;
+}
+
+async function measure(w: World, mode: string, expectEncrypted: boolean): Promise<Run & Hooks> {
+  hookMs.out = 0;
+  hookMs.in = 0;
   let seq = 0;
   const tag = `${mode}-${Date.now()}`;
   const rtts: number[] = [];
@@ -42,6 +65,7 @@ async function measure(w: World, mode: string, expectEncrypted: boolean): Promis
   }
   const sorted = [...rtts].sort((a, b) => a - b);
   const total = rtts.reduce((a, b) => a + b, 0);
+  const perMessage = (hookMs.out + hookMs.in) / N;
   // Pipelined: send N at once, wait for the last echo.
   const t0 = performance.now();
   let last = '';
@@ -52,10 +76,12 @@ async function measure(w: World, mode: string, expectEncrypted: boolean): Promis
   await w.alice.waitFor(`PRIVMSG alice :${last}`, 60000);
   const pipe = performance.now() - t0;
   w.bob.onMessage = undefined;
-  return { mode, p50: pct(sorted, 50), p99: pct(sorted, 99), roundTripsPerSec: (N * 1000) / total, pipelinedPerSec: (N * 1000) / pipe };
+  return { mode, p50: pct(sorted, 50), p99: pct(sorted, 99), roundTripsPerSec: (N * 1000) / total, pipelinedPerSec: (N * 1000) / pipe, perMessage };
 }
 
 /** The engine alone, in process: one round trip = encrypt, decrypt, encrypt, decrypt (ms per round trip). */
+// Per side that is one encryption and one decryption per round trip: half a round trip here equals the
+// module's per-message hook time through the bouncer.
 async function engineOnly(): Promise<{ p50: number; p99: number }> {
   const [ka, kb] = await testKeys();
   const a = makeSide('alice', 'bob', ka);
@@ -100,7 +126,10 @@ try {
     }
     const overhead = enc.p50 - plain.p50;
     console.log(`OTR overhead per round trip through the bouncer (p50): ${overhead.toFixed(2)} ms; throughput ratio plaintext/encrypted ${(plain.pipelinedPerSec / enc.pipelinedPerSec).toFixed(2)}x`);
-    console.log(`engine alone, in process (2 encryptions + 2 decryptions): p50 ${engine.p50.toFixed(2)} ms, p99 ${engine.p99.toFixed(2)} ms; overhead / engine = ${(overhead / engine.p50).toFixed(2)}x`);
+    console.log(`engine alone, in process (2 encryptions + 2 decryptions): p50 ${engine.p50.toFixed(2)} ms, p99 ${engine.p99.toFixed(2)} ms`);
+    const module = enc.perMessage - plain.perMessage;
+    console.log(`inside the module per round trip (1 encryption + 1 decryption, hooks): ${enc.perMessage.toFixed(3)} ms encrypted, ${plain.perMessage.toFixed(3)} ms plaintext; ` +
+      `against the engine's half round trip (${(engine.p50 / 2).toFixed(3)} ms): ${(module / (engine.p50 / 2)).toFixed(2)}x`);
   }
 } finally {
   await w.stop();

@@ -25,7 +25,9 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = parseTrustArg(rest);
       if (!a.ok) return usage(a.error);
-      glue.ctx.reply(glue.setTrust(a, true));
+      const r = glue.setTrust(a, true);
+      if (r.wrongUse) return usage(r.text);
+      glue.ctx.reply(r.text);
     },
   },
   {
@@ -33,7 +35,9 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = parseTrustArg(rest);
       if (!a.ok) return usage(a.error);
-      glue.ctx.reply(glue.setTrust(a, false));
+      const r = glue.setTrust(a, false);
+      if (r.wrongUse) return usage(r.text);
+      glue.ctx.reply(r.text);
     },
   },
   {
@@ -41,7 +45,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = nickArg(glue, parseNick(rest));
       if (!a.ok) return usage(a.error);
-      glue.finish(a.nick);
+      const err = glue.finish(a.nick);
+      if (err) usage(err);
     },
   },
   {
@@ -49,7 +54,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = nickArg(glue, parseNick(rest));
       if (!a.ok) return usage(a.error);
-      glue.start(a.nick);
+      const err = glue.start(a.nick);
+      if (err) usage(err);
     },
   },
   {
@@ -57,7 +63,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = nickArg(glue, parseAuth(rest));
       if (!a.ok) return usage(a.error);
-      glue.auth(a.nick, a.secret);
+      const err = glue.auth(a.nick, a.secret);
+      if (err) usage(err);
     },
   },
   {
@@ -65,7 +72,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = nickArg(glue, parseAuthq(rest));
       if (!a.ok) return usage(a.error);
-      glue.auth(a.nick, a.secret, a.question);
+      const err = glue.auth(a.nick, a.secret, a.question);
+      if (err) usage(err);
     },
   },
   {
@@ -73,7 +81,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = nickArg(glue, parseNick(rest));
       if (!a.ok) return usage(a.error);
-      glue.authAbort(a.nick);
+      const err = glue.authAbort(a.nick);
+      if (err) usage(err);
     },
   },
   {

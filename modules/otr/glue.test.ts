@@ -118,7 +118,7 @@ test('SMP: auth both sides, authq with a question, wrong secret, abort', async (
     a = alice.replies.length;
     b = bob.replies.length;
     alice.cmd('authabort bob');
-    assert.equal(alice.replies.at(-1), '[bob] No authentication in progress.');
+    assert.equal(alice.replies.at(-1), '[bob] No authentication in progress. Usage: authabort <nick>');
     alice.cmd('auth bob secret');
     await world.reply(bob, /wants to authenticate/, b);
     bob.cmd('authabort alice');
@@ -151,7 +151,7 @@ test('finish from one side: the other side refuses to send until finish or start
     assert.match(bob.replies.at(-1)!, /^\[alice\] Message not sent: alice has ended the private conversation\./);
     assert.equal(world.wire.length, wireBefore);
     alice.cmd('finish bob');
-    assert.equal(alice.replies.at(-1), '[bob] No OTR conversation with bob; nothing to finish.', 'B6: no false claim');
+    assert.equal(alice.replies.at(-1), '[bob] No OTR conversation with bob; nothing to finish. Usage: finish <nick>', 'B6: no false claim');
     bob.cmd('finish alice');
     bob.say('alice', 'plain now');
     await world.seen(alice, (m) => m.text === 'plain now', 'plain');

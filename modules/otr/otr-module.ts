@@ -36,6 +36,8 @@ const OTR_CIPHERTEXT = /^\?OTR[:|,]/;
 /** What a user types to ask for OTR: ?OTR?, ?OTRv23?, ?OTRv2? … */
 const TYPED_QUERY = /^\?OTR(?:v\d*)?\?/;
 const MAX_QUEUE = 50;
+/** Lines of one peer held while our key is generated (a second or so in practice). */
+const MAX_INBOX = 500;
 
 export const looksLikeOtr = (text: string): boolean => text.includes(OTR_MARK) || text.includes(WS_TAG_BASE);
 
@@ -121,12 +123,32 @@ export class OtrGlue implements NetworkModule {
   session(peer: Peer): EngineSession {
     if (!peer.session) {
       peer.session = this.account.createSession(peer.key, {
-        inject: (wire) => this.ctx.sendToNetwork('privmsg', peer.nick, wire),
+        inject: (wire) => this.#inject(peer, wire),
         event: (ev) => this.#onEvent(peer, ev),
         maxMessageSize: () => privmsgTextBudget(this.ctx.ownPrefix(), this.ctx.ownNick(), peer.nick),
       });
     }
     return peer.session;
+  }
+
+  /**
+   * A line from the engine to the peer. OTR messages come fragmented to the budget already; a
+   * plaintext message (with or without the whitespace tag) may be longer than one IRC line, as the
+   * client may send long lines for the module to handle: it goes out as several, the tag on the last.
+   */
+  #inject(peer: Peer, wire: string): void {
+    const budget = privmsgTextBudget(this.ctx.ownPrefix(), this.ctx.ownNick(), peer.nick);
+    if (wire.startsWith('?OTR') || Buffer.byteLength(wire) <= budget) {
+      this.ctx.sendToNetwork('privmsg', peer.nick, wire);
+      return;
+    }
+    const at = wire.indexOf(WS_TAG_BASE);
+    const text = at >= 0 ? wire.slice(0, at) : wire;
+    const tag = at >= 0 ? wire.slice(at) : '';
+    const pieces = splitUtf8(text, budget);
+    const last = pieces.length - 1;
+    if (tag && Buffer.byteLength(pieces[last]! + tag) <= budget) pieces[last] += tag;
+    for (const p of pieces) this.ctx.sendToNetwork('privmsg', peer.nick, p);
   }
 
   stateOf(peer: Peer | undefined): 'plaintext' | 'encrypted' | 'finished' {
@@ -184,7 +206,8 @@ export class OtrGlue implements NetworkModule {
     }
     if (ev.kind === 'privmsg' && ev.text.startsWith('\x01')) return 'continue'; // CTCP other than ACTION
     if (ev.kind === 'privmsg' && TYPED_QUERY.test(ev.text)) {
-      this.start(ev.target);
+      const refused = this.start(ev.target);
+      if (refused) this.ctx.reply(refused);
       return 'halt';
     }
     const p = peer ?? this.peers.getOrCreate(ev.target);
@@ -293,6 +316,10 @@ export class OtrGlue implements NetworkModule {
     const line: IncomingLine = { text: ev.text, ident: ev.ident, hostname: ev.hostname, time: ev.time, tags: ev.tags };
     if (!this.#key && (looksLikeOtr(ev.text) || p.inbox.length > 0)) {
       // Hold OTR lines (and everything after them, to keep order) until the key exists (B4).
+      if (p.inbox.length >= MAX_INBOX) {
+        this.ctx.logger.warn({ peer: p.key }, 'otr: too many lines waiting for the key; dropping one');
+        return 'halt';
+      }
       p.inbox.push(line);
       if (!this.#keygen) this.say(p.nick, T.noKeyForPeer);
       this.generateKey('auto');
@@ -617,20 +644,24 @@ export class OtrGlue implements NetworkModule {
     return { peer: peer!.key, display: peer!.nick, fp, trust: f?.trust ?? '' };
   }
 
-  setTrust(arg: { nick: string } | { fingerprint: string }, trusted: boolean): string {
+  /** The answer line; `wrongUse` when the argument named nothing usable. */
+  setTrust(arg: { nick: string } | { fingerprint: string }, trusted: boolean): { text: string; wrongUse?: boolean } {
     const r = this.#resolveFingerprint(arg);
-    if (typeof r === 'string') return r;
+    if (typeof r === 'string') return { text: r, wrongUse: true };
     const shown = formatFingerprint(r.fp);
-    if (trusted && r.trust !== '') return peerLine(r.display, T.alreadyTrusted(shown));
-    if (!trusted && r.trust === '') return peerLine(r.display, T.alreadyDistrusted(shown));
+    if (trusted && r.trust !== '') return { text: peerLine(r.display, T.alreadyTrusted(shown)) };
+    if (!trusted && r.trust === '') return { text: peerLine(r.display, T.alreadyDistrusted(shown)) };
     this.account.setTrust(r.peer, r.fp, trusted ? 'verified' : '');
-    return peerLine(r.display, trusted ? T.trusted(shown) : T.distrusted(shown));
+    return { text: peerLine(r.display, trusted ? T.trusted(shown) : T.distrusted(shown)) };
   }
 
-  finish(nick: string): void {
+  // The command methods below return a line when the command was used wrongly (the caller adds
+  // the synopsis), and answer through `say` otherwise.
+
+  finish(nick: string): string | undefined {
     const peer = this.peers.get(nick);
     const display = peer?.nick ?? nick;
-    if (!peer) return this.say(display, T.nothingToFinish(display));
+    if (!peer) return peerLine(display, T.nothingToFinish(display));
     this.#clearStartTimer(peer);
     const dropped = peer.queue.length;
     const state = this.stateOf(peer);
@@ -646,14 +677,15 @@ export class OtrGlue implements NetworkModule {
     } else if (wasGuarded || dropped) {
       this.say(display, T.finishedPlaintext(display));
     } else {
-      this.say(display, T.nothingToFinish(display));
+      return peerLine(display, T.nothingToFinish(display));
     }
     if (dropped) this.say(display, T.queueDiscarded(dropped));
+    return undefined;
   }
 
-  start(nick: string): void {
+  start(nick: string): string | undefined {
     const off = this.disabledBy(nick);
-    if (off) return this.say(nick, off.list === 'ignore' ? T.disabledFor(nick, 'ignore', off.pattern) : T.disabledFor(nick, 'enable'));
+    if (off) return peerLine(nick, off.list === 'ignore' ? T.disabledFor(nick, 'ignore', off.pattern) : T.disabledFor(nick, 'enable'));
     const peer = this.peers.getOrCreate(nick);
     const refreshing = this.stateOf(peer) === 'encrypted';
     peer.ended = undefined;
@@ -663,34 +695,38 @@ export class OtrGlue implements NetworkModule {
     if (!refreshing) this.#armStartTimer(peer);
     if (!this.#key) {
       this.generateKey('auto'); // the AKE starts when the key is ready (#drainAfterKey)
-      return;
+      return undefined;
     }
     this.session(peer).startAke();
+    return undefined;
   }
 
-  auth(nick: string, secret: string, question?: string): void {
+  auth(nick: string, secret: string, question?: string): string | undefined {
     const peer = this.peers.get(nick);
     const display = peer?.nick ?? nick;
     const s = peer?.session;
-    if (!s || s.state !== 'encrypted') return this.say(display, T.notEncrypted(display));
+    if (!s || s.state !== 'encrypted') return peerLine(display, T.notEncrypted(display));
     if (s.smpPending) {
-      if (question !== undefined) return this.say(display, T.authPendingAnswer(display));
+      if (question !== undefined) return peerLine(display, T.authPendingAnswer(display));
       s.smpRespond(secret);
-      return this.say(display, T.authResponded);
+      this.say(display, T.authResponded);
+      return undefined;
     }
-    if (s.smpInProgress) return this.say(display, T.authAlreadyRunning(display));
+    if (s.smpInProgress) return peerLine(display, T.authAlreadyRunning(display));
     s.smpStart(secret, question);
     this.say(display, T.authInitiated);
+    return undefined;
   }
 
-  authAbort(nick: string): void {
+  authAbort(nick: string): string | undefined {
     const peer = this.peers.get(nick);
     const display = peer?.nick ?? nick;
     const s = peer?.session;
-    if (!s || s.state !== 'encrypted') return this.say(display, T.notEncrypted(display));
-    if (!s.smpInProgress && !s.smpPending) return this.say(display, T.noAuthInProgress);
+    if (!s || s.state !== 'encrypted') return peerLine(display, T.notEncrypted(display));
+    if (!s.smpInProgress && !s.smpPending) return peerLine(display, T.noAuthInProgress);
     s.smpAbort();
     this.say(display, T.authAborted);
+    return undefined;
   }
 
   genkey(overwrite: boolean): void {

@@ -45,19 +45,19 @@ test('wrong use: one line with an explanation and the synopsis', async () => {
   const cases: [string, RegExp][] = [
     ['finish', /^No nick given\. Usage: finish <nick>$/],
     ['finish bob carol', /^Too many arguments\. Usage: finish <nick>$/],
-    ['finish zed', /^\[zed\] No OTR conversation with zed; nothing to finish\.$/],
+    ['finish zed', /^\[zed\] No OTR conversation with zed; nothing to finish\. Usage: finish <nick>$/],
     ['start #otr', /^#otr is a channel; OTR works only in private conversations\. Usage: start <nick>$/],
     ['auth', /^No nick given\. Usage: auth <nick> <secret>$/],
     ['auth bob', /^No secret given\. Usage: auth <nick> <secret>$/],
-    ['auth zed secret', /^\[zed\] Not in an encrypted conversation with zed\. Type \x02start zed\x02 first\.$/],
+    ['auth zed secret', /^\[zed\] Not in an encrypted conversation with zed\. Type \x02start zed\x02 first\. Usage: auth <nick> <secret>$/],
     ['authq bob what? blue', /^No question found\. Did you enclose it in square brackets\? Usage: authq <nick> <\[question\]> <secret>$/],
     ['authq bob [what? blue', /^Closing bracket missing for the question\. Usage: authq/],
     ['authq bob [what?]', /^No secret given\. Usage: authq/],
     ['authabort', /^No nick given\. Usage: authabort <nick>$/],
-    ['authabort zed', /^\[zed\] Not in an encrypted conversation with zed\./],
+    ['authabort zed', /^\[zed\] Not in an encrypted conversation with zed\. .*Usage: authabort <nick>$/],
     ['trust', /^No nick given\. Usage: trust <nick\|fingerprint>$/],
-    ['trust zed', /^No known fingerprint or OTR conversation for "zed"\./],
-    ['distrust 0000 1111', /^No known fingerprint or OTR conversation for "0000 1111"\./],
+    ['trust zed', /^No known fingerprint or OTR conversation for "zed"\. .*Usage: trust <nick\|fingerprint>$/],
+    ['distrust 0000 1111', /^No known fingerprint or OTR conversation for "0000 1111"\. .*Usage: distrust <nick\|fingerprint>$/],
     ['genkey --really', /^Unknown option --really\. Usage: genkey \[--overwrite\]$/],
     ['ignore --remove', /^No nick given\. Usage: ignore \[--remove\] \[nick\]$/],
     ['enable --remove nobody', /^\x02nobody\x02 is not on the OTR enable list\.$/],
@@ -147,16 +147,20 @@ test('ignore and enable lists: wildcards, casemapping, persisted; an ignored nic
   w.alice.mark();
   await w.bob.otr.query('alice');
   await w.bob.say('alice', 'anything');
-  await w.alice.sync();
+  w.bob.write('PING :ignored');
+  await w.bob.waitLine(/PONG .*ignored/, 'barrier');
+  await eventually(() => w.alice.find(/:bob!\S+ PRIVMSG alice :anything/, 0) !== undefined, 'anything');
+  assert.equal(w.alice.find(/:bob!\S+ PRIVMSG alice :\?OTR[:|,]/, 0), undefined, 'no ciphertext shown');
   assert.deepEqual(await ask('enable'), ['OTR is enabled for these nicks:', '*']);
   await ask('ignore --remove b?b');
   assert.deepEqual(await ask('enable --remove *'), ['Removed \x02*\x02 from the OTR enable list.']);
   assert.deepEqual(await ask('enable'), ['The OTR enable list is empty: OTR is disabled for every nick.']);
-  assert.deepEqual(await ask('start bob'), ['[bob] OTR is disabled for bob: no pattern of the enable list matches. Type \x02enable bob\x02 first.']);
+  assert.deepEqual(await ask('start bob'), ['[bob] OTR is disabled for bob: no pattern of the enable list matches. Type \x02enable bob\x02 first. Usage: start <nick>']);
   assert.deepEqual(await ask('enable B*'), ['Added \x02B*\x02 to the OTR enable list.']);
   w.alice.mark();
   otr(w, 'start bob');
   await otrSays(w, /^\[bob\] Gone \x02SECURE\x02/);
+  await w.bob.waitState('alice', 'encrypted');
 });
 
 test('two attached clients both see decrypted messages; a client attaching later gets them from memory', async () => {

@@ -32,11 +32,10 @@ test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server c
   await w.bob.say('alice', '/me canary-e2e bows');
   await w.alice.waitFor(fromBob('\x01ACTION canary-e2e bows\x01'));
 
-  // A client line holds at most 510 bytes of body; alice sends a full one, bob (libotr) 2000 bytes.
-  const full = 'canary-e2e-full ' + 'é'.repeat(240);
-  w.alice.send(`PRIVMSG bob :${full}`);
-  await w.bob.waitMessage((m) => m.text === full, 'a full-length line');
+  // 2000 bytes both ways: alice's client sends one long line (the module fragments what it encrypts).
   const big = 'canary-e2e-big ' + 'é'.repeat(990);
+  w.alice.send(`PRIVMSG bob :${big}`);
+  await w.bob.waitMessage((m) => m.text === big && m.encrypted, 'the 2000-byte message from alice');
   const start = w.alice.lines.length;
   await w.bob.say('alice', big);
   // It reaches alice's client as several PRIVMSGs of at most 512 bytes that together are the message.
@@ -52,7 +51,7 @@ test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server c
   // alice's fragments as ngircd relays them to bob fill the 512-byte budget (prefix and CRLF included;
   // the engine keeps libotr's one byte of header slack).
   const frags = w.relay.lines.filter((l) => /^< :alice!\S+ PRIVMSG bob :\?OTR\|/.test(l)).map((l) => Buffer.byteLength(l.slice(2)) + 2);
-  assert.ok(frags.length >= 2, `alice's fragments as relayed: ${frags.length}`);
+  assert.ok(frags.length >= 5, `alice's fragments as relayed: ${frags.length}`);
   assert.ok(Math.max(...frags) >= 511, `largest relayed fragment line: ${Math.max(...frags)} bytes`);
 });
 
@@ -128,4 +127,17 @@ test('peer QUIT ends the session; messages are refused, not sent in plaintext', 
   assert.equal(w.relay.lines.slice(before).filter((l) => l.startsWith('> PRIVMSG bob')).length, 0);
   otr(w, 'finish bob');
   await otrSays(w, /^\[bob\] Messages to bob are now sent in plaintext\.$/);
+});
+
+test('a long plaintext line (no session) goes out as several lines within 512 bytes', async () => {
+  await w.bob.otr.finish('alice');
+  const long = 'plain-long ' + 'p'.repeat(1200);
+  const from = w.relay.lines.length;
+  w.alice.send(`PRIVMSG carol :${long}`);
+  w.alice.send(`PRIVMSG carol :end`);
+  await eventually(() => w.relay.lines.slice(from).some((l) => /^< .* PRIVMSG carol :end/.test(l) || /^> PRIVMSG carol :end/.test(l)), 'sent');
+  const sent = w.relay.lines.slice(from).filter((l) => l.startsWith('> PRIVMSG carol :')).map((l) => l.slice('> PRIVMSG carol :'.length));
+  assert.ok(sent.length >= 4, `lines: ${sent.length}`);
+  for (const l of sent) assert.ok(Buffer.byteLength(`:alice!~alice@127.0.0.1 PRIVMSG carol :${l}\r\n`) <= 512);
+  assert.equal(sent.slice(0, -1).join('').replace(/[ \t]+$/, ''), long);
 });

@@ -43,7 +43,7 @@ test('bob asks with a question: alice sees it and answers with auth', async () =
   await otrSays(w, /^\[bob\] What colour is the sky\?$/);
   await otrSays(w, /^\[bob\] Answer by typing \x02auth bob <answer>\x02\.$/);
   otr(w, 'authq bob [another question] x');
-  await otrSays(w, /^\[bob\] bob asked to authenticate\. Answer with \x02auth bob <secret>\x02, or type \x02authabort bob\x02\.$/);
+  await otrSays(w, /^\[bob\] bob asked to authenticate\. Answer with \x02auth bob <secret>\x02, or type \x02authabort bob\x02\. Usage: authq <nick> <\[question\]> <secret>$/);
   otr(w, 'auth bob blue');
   await otrSays(w, /^\[bob\] Responded to authentication\.$/);
   await otrSays(w, /^\[bob\] Successfully authenticated\.$/);
@@ -91,5 +91,5 @@ test('abort from either side; an aborted request is no longer pending (B7)', asy
   await otrSays(w, /^\[bob\] Authentication aborted\.$/);
   await w.bob.otr.nextEv('smp_event', (e) => e.event === 'ABORT');
   otr(w, 'authabort bob');
-  await otrSays(w, /^\[bob\] No authentication in progress\.$/);
+  await otrSays(w, /^\[bob\] No authentication in progress\. Usage: authabort <nick>$/);
 });

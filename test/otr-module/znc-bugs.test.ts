@@ -88,11 +88,11 @@ test('B5: info with conversations but no fingerprints says so, and still shows o
 });
 
 test('B6: finish, authabort and auth never claim what did not happen', async () => {
-  assert.deepEqual(await ask('authabort bob'), ['[bob] No authentication in progress.']);
+  assert.deepEqual(await ask('authabort bob'), ['[bob] No authentication in progress. Usage: authabort <nick>']);
   assert.deepEqual(await ask('finish bob'), ['[bob] Conversation finished.', '[bob] Messages to bob are now sent in plaintext.']);
-  assert.deepEqual(await ask('finish bob'), ['[bob] No OTR conversation with bob; nothing to finish.']);
-  assert.deepEqual(await ask('auth bob secret'), ['[bob] Not in an encrypted conversation with bob. Type \x02start bob\x02 first.']);
-  assert.deepEqual(await ask('authabort bob'), ['[bob] Not in an encrypted conversation with bob. Type \x02start bob\x02 first.']);
+  assert.deepEqual(await ask('finish bob'), ['[bob] No OTR conversation with bob; nothing to finish. Usage: finish <nick>']);
+  assert.deepEqual(await ask('auth bob secret'), ['[bob] Not in an encrypted conversation with bob. Type \x02start bob\x02 first. Usage: auth <nick> <secret>']);
+  assert.deepEqual(await ask('authabort bob'), ['[bob] Not in an encrypted conversation with bob. Type \x02start bob\x02 first. Usage: authabort <nick>']);
 });
 
 test('B8: ignoring a nick: no ciphertext reaches the client, no plaintext goes into a live session', async () => {
