@@ -371,3 +371,18 @@ test('start from FINISHED: messages typed meanwhile wait and go encrypted', asyn
     await world.close();
   }
 });
+
+test('start to a peer that never answers: after the timeout the user is told how to go on, and sends are refused', async () => {
+  const world = await makeWorld();
+  try {
+    const alice = await makeSide(world, 'alice', 'alice', { key: KA, startTimeoutMs: 50 });
+    alice.cmd('start dave'); // no OTR on the other side: nothing ever answers
+    await world.reply(alice, /^\[dave\] No OTR session with dave came up .*start dave.* to try again, or .*finish dave.* to talk in plaintext\.$/);
+    const before = world.wire.length;
+    alice.say('dave', 'canary-unanswered');
+    await world.reply(alice, /^\[dave\] .*not sent/i);
+    assert.ok(world.wire.slice(before).every((l) => !l.text.includes('canary-unanswered')), 'nothing in plaintext');
+  } finally {
+    await world.close();
+  }
+});

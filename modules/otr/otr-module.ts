@@ -510,7 +510,7 @@ export class OtrGlue implements NetworkModule {
     peer.startTimer = setTimeout(() => {
       peer.startTimer = undefined;
       if (this.stateOf(peer) === 'encrypted') return;
-      if (peer.queue.length) this.say(peer.nick, T.startFailed(peer.nick));
+      this.say(peer.nick, peer.queue.length ? T.startFailed(peer.nick) : T.startNoAnswer(peer.nick));
       peer.queue = [];
       peer.toldQueued = false;
       peer.ended = 'timeout';

@@ -129,6 +129,8 @@ export const T = {
   settingsProblem: (why: string): string => `settings.json ${why}; using the defaults for the rest.`,
   ownKeyChanged: 'Your private key changed since this conversation started; it keeps the old key until restarted.',
   queueFull: 'Message not sent: too many messages are waiting for the OTR session.',
+  startNoAnswer: (nick: string): string =>
+    `No OTR session with ${nick} came up (their client may have no OTR, or the exchange stalled). Type ${bold(`start ${nick}`)} to try again, or ${bold(`finish ${nick}`)} to talk in plaintext.`,
   startFailed: (nick: string): string => `No OTR session with ${nick} came up; waiting messages were not sent. Type ${bold(`start ${nick}`)} to try again.`,
   noKeyForPeer: 'Someone wants to start an OTR session; your private key is being generated, the session starts when it is ready.',
   ignoredOtrLine: (nick: string, pattern: string): string =>

@@ -149,3 +149,30 @@ test('collision against a peer that answers our commit anyway (libotr v2 master)
   assert.ok(!('error' in rl) && rl.result);
   assert.deepEqual(rl.result.ssid, rp.result.ssid);
 });
+
+test('a Reveal Signature opening a commitment the peer has since replaced is accepted (libotr re-commits on a repeated query)', async () => {
+  const [ka, kb] = await testKeys();
+  const alice = mk(0x202, 0x101);
+  const first = mk(0x101, 0x202); // the commit libotr's instance context keeps answering with
+  const second = mk(0x101, 0x202); // the commit its master context sent after our second query
+  const key = reply(alice.handleCommit(...parse(first.start(3))));
+  assert.equal(reply(alice.handleCommit(...parse(second.start(3)))), key, 'the same DH-Key again');
+  const ra = alice.handleRevealSig(...parse(reply(first.handleKey(...parse(key), kb))), ka);
+  assert.ok(!('error' in ra) && ra.result, 'error' in ra ? ra.error : '');
+  assert.equal(ra.result.fingerprint, fingerprint(kb));
+  const rb = first.handleSignature(...parse(ra.reply!));
+  assert.ok(!('error' in rb) && rb.result);
+  assert.deepEqual(ra.result.ssid, rb.result.ssid);
+});
+
+test('a Reveal Signature opening no commitment we hold is refused', async () => {
+  const [ka, kb] = await testKeys();
+  const alice = mk(0x202, 0x101);
+  const stranger = mk(0x101, 0x202);
+  const committed = mk(0x101, 0x202);
+  const key = reply(alice.handleCommit(...parse(committed.start(3))));
+  stranger.start(3); // never seen by alice
+  const ra = alice.handleRevealSig(...parse(reply(stranger.handleKey(...parse(key), kb))), ka);
+  assert.deepEqual(ra, { error: 'Reveal Signature: g^x does not match its commitment' });
+  assert.equal(alice.state, 'awaiting_revealsig');
+});

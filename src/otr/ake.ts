@@ -48,6 +48,8 @@ export class AkeError extends Error {
   override name = 'AkeError';
 }
 
+const MAX_EARLIER_COMMITS = 4;
+
 function mpiBytes(n: bigint): Uint8Array {
   return new Writer(200).mpi(n).bytes();
 }
@@ -64,6 +66,13 @@ export class Ake {
   private theirPub: bigint | undefined;
   private keys: AkeKeys | undefined;
   private saved: SavedCommit | undefined;
+  /**
+   * Responder: commitments the peer replaced while we waited for its Reveal Signature, all answered
+   * with the same g^y. libotr re-committing on a repeated query can still reveal an earlier r (its
+   * master and instance contexts disagree); any commitment made before we revealed g^y binds the peer
+   * just as well, so a Reveal Signature that opens one of them is accepted.
+   */
+  private earlierCommits: { encGx: Uint8Array; hashGx: Uint8Array }[] = [];
 
   /** ourTag/theirTag are read when a message is built (v3 headers). */
   constructor(
@@ -91,6 +100,8 @@ export class Ake {
     this.state = 'none';
     if (this.saved) wipe(this.saved.r, this.saved.encGx, this.saved.hashGx);
     this.saved = undefined;
+    for (const c of this.earlierCommits) wipe(c.encGx, c.hashGx);
+    this.earlierCommits = [];
     wipe(this.r, this.encGx, this.hashGx);
     wipeAkeKeys(this.keys);
     this.ourDh = undefined;
@@ -143,7 +154,11 @@ export class Ake {
     }
     if (this.state === 'awaiting_revealsig') {
       // Keep our g^y, take their new commitment, resend our DH-Key.
-      wipe(this.encGx, this.hashGx);
+      this.earlierCommits.push({ encGx: this.encGx!, hashGx: this.hashGx! });
+      if (this.earlierCommits.length > MAX_EARLIER_COMMITS) {
+        const dropped = this.earlierCommits.shift()!;
+        wipe(dropped.encGx, dropped.hashGx);
+      }
       this.encGx = encGx;
       this.hashGx = hashGx;
       this.version = h.version;
@@ -216,8 +231,8 @@ export class Ake {
     if (this.state !== 'awaiting_revealsig') return {};
     if (rKey.length !== 16) return { error: 'Reveal Signature: r is not 16 bytes' };
     if (!ourKey) return { error: 'no private key' };
-    const gxBytes = aes128Ctr(rKey, counterBlock(), this.encGx!);
-    if (!constantTimeEqual(sha256(gxBytes), this.hashGx!)) return { error: 'Reveal Signature: g^x does not match its commitment' };
+    const gxBytes = this.openCommitment(rKey);
+    if (!gxBytes) return { error: 'Reveal Signature: g^x does not match its commitment' };
     const gr = new Reader(gxBytes);
     const gx = gr.mpi();
     gr.end();
@@ -244,6 +259,16 @@ export class Ake {
     const result = this.result(checked, 'second', false);
     this.forget();
     return { reply, result };
+  }
+
+  /** g^x from the newest commitment that `rKey` opens, or undefined. */
+  private openCommitment(rKey: Uint8Array): Uint8Array | undefined {
+    const commits = [{ encGx: this.encGx!, hashGx: this.hashGx! }, ...[...this.earlierCommits].reverse()];
+    for (const c of commits) {
+      const gx = aes128Ctr(rKey, counterBlock(), c.encGx);
+      if (constantTimeEqual(sha256(gx), c.hashGx)) return gx;
+    }
+    return undefined;
   }
 
   handleSignature(bytes: Uint8Array, h: Header): AkeOutcome {
