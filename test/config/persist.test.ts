@@ -58,20 +58,26 @@ test('*status addnetwork / delnetwork are written back keeping comments, and rea
   assert.equal((await p.stop()).code, 0);
 
   // Next start: the network is there and connects; the file is unchanged by starting.
-  p = spawnBouncer({ configPath: file });
-  await p.waitForOutput(/"msg":"otrbnc running"/);
-  const watcher = await connectAndRegister(irc.port, 'watcher');
-  c = await IrcClient.connect(port, { name: 'alice', timeoutMs: 10_000 });
-  await c.register('alice', { pass: 'alice/testnet:hunter2' });
-  c.send('PRIVMSG *status :listnetworks');
-  await c.waitFor(statusReply(/testnet/));
-  watcher.send('WHOIS alicenick');
-  await watcher.waitFor(/ 311 watcher alicenick /, 10_000);
-  text = readFileSync(file, 'utf8');
-  cfg = loadConfigFile(file).config;
-  assert.equal(cfg.users[0]!.networks.length, 1);
-  assert.ok(text.includes('# plain on purpose'));
-  await c.close();
-  await watcher.close();
-  assert.equal((await p.stop()).code, 0);
+  const again = spawnBouncer({ configPath: file });
+  try {
+    await again.waitForOutput(/"msg":"otrbnc running"/);
+    await again.waitForOutput(/"network":"testnet".*"msg":"network connected"/);
+    const watcher = await connectAndRegister(irc.port, 'watcher');
+    c = await IrcClient.connect(port, { name: 'alice', timeoutMs: 10_000 });
+    await c.register('alice', { pass: 'alice/testnet:hunter2' });
+    c.send('PRIVMSG *status :listnetworks');
+    await c.waitFor(statusReply(/testnet/));
+    watcher.send('WHOIS alicenick');
+    await watcher.waitFor(/ 311 watcher alicenick /, 10_000);
+    text = readFileSync(file, 'utf8');
+    cfg = loadConfigFile(file).config;
+    assert.equal(cfg.users[0]!.networks.length, 1);
+    assert.ok(text.includes('# plain on purpose'));
+    await c.close();
+    await watcher.close();
+    assert.equal((await again.stop()).code, 0);
+  } finally {
+    // A failed step must not leave the child running: it would keep this test file alive.
+    if (again.child.exitCode === null) await again.stop('SIGKILL').catch(() => {});
+  }
 });

@@ -301,6 +301,12 @@ export function spawnBouncer(opts: SpawnOptions = {}): BouncerProcess {
     } catch { /* already gone */ }
   };
   liveChildren.set(child, signal);
+  // A test that fails half-way must not be kept alive by its child: every wait here has its own timer,
+  // and the 'exit' handler above kills what is left.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { _handle?: { unref?: () => void } } | null)?._handle?.unref?.();
+  }
   let out = '';
   let err = '';
   const wake = new Set<() => void>();
