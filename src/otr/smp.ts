@@ -23,24 +23,14 @@ import { bytesToBigint, mod, modInverse } from './crypto/bigint.ts';
 import { modPow } from './crypto/modexp.ts';
 import { randomExponent } from './crypto/random.ts';
 import { sha256 } from './crypto/hash.ts';
+import { DH_P } from './dh.ts';
+import { TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, TLV_SMP1Q } from './tlv.ts';
 import { Reader, Writer } from './serial.ts';
 import type { SmpEvent, Tlv } from './api.ts';
 
-export const TLV_SMP1 = 2;
-export const TLV_SMP2 = 3;
-export const TLV_SMP3 = 4;
-export const TLV_SMP4 = 5;
-export const TLV_SMP_ABORT = 6;
-export const TLV_SMP1Q = 7;
+export { TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, TLV_SMP1Q };
 
-/** RFC 3526 group 5 (1536-bit MODP), the group of the whole of OTR. */
-export const MODP_P = BigInt(
-  '0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD' +
-    'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED' +
-    'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F' +
-    '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA237327FFFFFFFFFFFFFFFF',
-);
-const P = MODP_P;
+const P = DH_P;
 const Q = (P - 1n) / 2n;
 const G1 = 2n;
 const P_MINUS_2 = P - 2n;

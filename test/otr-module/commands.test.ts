@@ -3,7 +3,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startWorld, otr, otrSays, otrText, eventually, type World } from './world.ts';
+import { askOtr, startWorld, otr, otrSays, otrText, eventually, type World } from './world.ts';
 
 let w: World;
 let otrDir: string;
@@ -15,14 +15,7 @@ after(async () => {
   await w?.stop();
 });
 
-/** Sends a *otr command and returns the lines of its answer (up to a PING barrier). */
-async function ask(line: string): Promise<string[]> {
-  w.alice.mark();
-  const from = w.alice.lines.length;
-  otr(w, line);
-  await w.alice.sync();
-  return w.alice.lines.slice(from).map(otrText).filter((t): t is string => t !== undefined);
-}
+const ask = (line: string): Promise<string[]> => askOtr(w, line);
 
 test('at load: the security note once, and how the key comes', async () => {
   const all = w.alice.lines.map(otrText).filter((t): t is string => t !== undefined);

@@ -238,6 +238,15 @@ export function otrText(line: string): string | undefined {
 }
 
 /** Polls `check` (which throws or returns false while not yet true) until it passes; for effects with no event to await (files written in the background). */
+/** Sends a *otr command and returns the text of every *otr line up to a PING barrier. */
+export async function askOtr(w: World, line: string): Promise<string[]> {
+  w.alice.mark();
+  const from = w.alice.lines.length;
+  otr(w, line);
+  await w.alice.sync();
+  return w.alice.lines.slice(from).map(otrText).filter((t): t is string => t !== undefined);
+}
+
 export async function eventually(check: () => Promise<boolean | void> | boolean | void, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last: unknown;

@@ -4,7 +4,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startWorld, otr, otrSays, otrText, eventually, LibotrIrcPeer, type World } from './world.ts';
+import { askOtr, startWorld, otr, otrSays, otrText, eventually, LibotrIrcPeer, type World } from './world.ts';
 import { COMMANDS } from '../../modules/otr/commands.ts';
 import { T } from '../../modules/otr/texts.ts';
 
@@ -18,13 +18,7 @@ after(async () => {
   await w?.stop();
 });
 
-async function ask(line: string): Promise<string[]> {
-  w.alice.mark();
-  const from = w.alice.lines.length;
-  otr(w, line);
-  await w.alice.sync();
-  return w.alice.lines.slice(from).map(otrText).filter((t): t is string => t !== undefined);
-}
+const ask = (line: string): Promise<string[]> => askOtr(w, line);
 
 /** B4 first: alice has no key when bob asks for OTR (the key is made on first need). */
 test('B4: a query while we have no key does not leave a half-done AKE; this and the next AKE complete', async () => {
