@@ -166,7 +166,7 @@ export class Bouncer {
       if (this.stopping || this.connecting.size > 0 || this.connectQueue.length > 0) return;
       this.lastSettle = Date.now();
       collectStartupGarbage();
-    }, 1000);
+    }, 200);
     this.settleTimer.unref();
   }
 
