@@ -23,6 +23,9 @@ export interface Channel {
 }
 
 const DEFAULT_ISUPPORT = new ISupport();
+/** Shared by every network without clients or channels to rejoin (never mutated: both are replaced). */
+const NO_CLIENTS: Downstream[] = Object.freeze([]) as unknown as Downstream[];
+const NO_CHANNELS: string[] = Object.freeze([]) as unknown as string[];
 
 /** Strings kept for a long time are copied so they do not pin the socket chunk they were sliced from. */
 function own(s: string): string {
@@ -33,7 +36,8 @@ export class Network {
   readonly user: User;
   cfg: NetworkConfig;
   readonly upstream: Upstream;
-  clients: Downstream[] = [];
+  /** Replaced, never mutated in place: the relay loops iterate over it while clients come and go. */
+  clients: Downstream[] = NO_CLIENTS;
   nick: string;
   ident = '';
   host = '';
@@ -48,7 +52,7 @@ export class Network {
   private pendingReplies: PlaybackEntry[] | null = null;
   modules: ModuleHost | null = null;
   /** Channels to join after (re)connect: config channels plus those we were in. */
-  private rejoin: string[] = [];
+  private rejoin: string[] = NO_CHANNELS;
   /** A WHO on our own nick is under way; its replies are ours, not the clients'. */
   private whoSelf = false;
 
@@ -157,8 +161,9 @@ export class Network {
 
   onDisconnected(reason: string): void {
     if (this.channels) {
-      for (const ch of this.channels.values()) this.rejoin.push(ch.name);
-      this.rejoin = [...new Set(this.rejoin)];
+      const names = [...this.rejoin];
+      for (const ch of this.channels.values()) names.push(ch.name);
+      this.rejoin = [...new Set(names)];
     }
     this.channels = null;
     this.statusToClients(`Disconnected from ${this.name}: ${reason}`);
@@ -466,7 +471,8 @@ export class Network {
 
   detach(d: Downstream): void {
     const before = this.clients.length;
-    this.clients = this.clients.filter((c) => c !== d);
+    const rest = this.clients.filter((c) => c !== d);
+    this.clients = rest.length === 0 ? NO_CLIENTS : rest;
     if (this.clients.length !== before) this.modules?.detach();
   }
 

@@ -57,23 +57,33 @@ class Transport extends EventEmitter {
       : netConnect({ host: cfg.host, port: cfg.port });
     this.socket = sock;
     sock.setNoDelay(true);
-    sock.on(cfg.tls ? 'secureConnect' : 'connect', () => {
-      this.open = true;
-      this.emit('open');
-    });
-    sock.on('data', (chunk: Buffer) => {
-      this.up.lastRx = Date.now();
-      this.reader.push(chunk);
-    });
-    sock.on('error', (e: Error) => {
-      this.lastError = e;
-    });
-    sock.on('close', () => {
-      this.open = false;
-      const err = this.lastError;
-      if (!this.handedOff) this.emit('close', err ?? false);
-      this.up.transportClosed(this, err ? err.message : 'connection closed');
-    });
+    // One set of handlers for every connection (no closures per network): the socket knows its transport.
+    (sock as OwnedSocket)[TRANSPORT] = this;
+    sock.on(cfg.tls ? 'secureConnect' : 'connect', onSockConnect);
+    sock.on('data', onSockData);
+    sock.on('error', onSockError);
+    sock.on('close', onSockClose);
+  }
+
+  opened(): void {
+    this.open = true;
+    this.emit('open');
+  }
+
+  received(chunk: Buffer): void {
+    this.up.lastRx = Date.now();
+    this.reader.push(chunk);
+  }
+
+  failed(e: Error): void {
+    this.lastError = e;
+  }
+
+  closed(): void {
+    this.open = false;
+    const err = this.lastError;
+    if (!this.handedOff) this.emit('close', err ?? false);
+    this.up.transportClosed(this, err ? err.message : 'connection closed');
   }
 
   writeLine(line: string, cb?: () => void): void {
@@ -148,6 +158,22 @@ class Transport extends EventEmitter {
   }
 
   debugOut(): void {}
+}
+
+const TRANSPORT = Symbol('otrbnc.transport');
+type OwnedSocket = (Socket | TLSSocket) & { [TRANSPORT]: Transport };
+
+function onSockConnect(this: OwnedSocket): void {
+  this[TRANSPORT].opened();
+}
+function onSockData(this: OwnedSocket, chunk: Buffer): void {
+  this[TRANSPORT].received(chunk);
+}
+function onSockError(this: OwnedSocket, e: Error): void {
+  this[TRANSPORT].failed(e);
+}
+function onSockClose(this: OwnedSocket): void {
+  this[TRANSPORT].closed();
 }
 
 function flush(t: Transport): void {
