@@ -6,8 +6,9 @@
 // p50/p99, RSS with 1 and with M idle networks and KB per extra network.
 // Memory: a fresh bouncer with 1, then with M networks, R times alternately. Each RSS is read once the
 // process has settled (start-up garbage collected: RSS sampled every 250 ms until 3 s without a change
-// over 1 %, at most 30 s), as the median of those last samples; the figure is the median over the R pairs.
-// Idle RSS of a Node process moves by a few MB between runs, so M must be large (≥ 200) for KB/network.
+// over 1 %, at most 30 s), as the median of those last samples; the figure is the median over the R pairs
+// (default 5).
+// Idle RSS of a Node process moves by 2-7 MB between starts, so M must be large (500; 1000 is better).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
@@ -29,7 +30,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { lines: 100000, latency: 1000, networks: 500, warmup: 10000, memRuns: 3, json: false, verbose: false };
+  const o: Options = { lines: 100000, latency: 1000, networks: 500, warmup: 10000, memRuns: 5, json: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => {
