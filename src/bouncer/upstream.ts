@@ -264,8 +264,7 @@ export class Upstream {
     this.nickTries = 0;
     this.lastRx = Date.now();
     this.pingSent = false;
-    const f = cfg.flood;
-    this.flood = f.rate > 0 ? new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l)) : null;
+    this.flood = null;
     const client = acquireClient(this);
     this.irc = client;
     client.connect({
@@ -352,11 +351,17 @@ export class Upstream {
   /** Send a line with the flood limit. */
   send(line: string): void {
     if (this.state !== 'ready') return;
-    if (this.flood === null) {
-      this.transport!.queue(line);
-      return;
+    let flood = this.flood;
+    if (flood === null) {
+      // Created when needed and dropped by the sweep once settled: an idle network holds none.
+      const f = this.net.cfg.flood;
+      if (f.rate <= 0) {
+        this.transport!.queue(line);
+        return;
+      }
+      flood = this.flood = new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l));
     }
-    if (!this.flood.send(line)) {
+    if (!flood.send(line)) {
       this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, 'outgoing flood queue full, line dropped');
       this.net.statusToClients('Too many lines queued for the network; a line was dropped.');
     }
@@ -408,6 +413,7 @@ export class Upstream {
   /** Called by the bouncer's sweep: PING when idle, drop when the network stays silent. */
   sweep(now: number, intervalMs: number, timeoutMs: number): void {
     if (this.state === 'idle' || !this.transport) return;
+    if (this.flood !== null && this.flood.settled()) this.flood = null;
     const idle = now - this.lastRx;
     if (this.state !== 'ready') {
       if (idle > intervalMs + timeoutMs) this.transport.close(true);
