@@ -1,9 +1,14 @@
 // Relay benchmark: how fast and how lean otrbnc relays plain private messages.
 // A fake upstream IRC server and a client live in this process; the bouncer runs as a child
 // process (`node --import tsx src/main.ts --config FILE`), so its CPU time and RSS are its own.
-//   npm run bench:relay [-- --lines N --latency K --networks M --json]
+//   npm run bench:relay [-- --lines N --latency K --networks M --mem-runs R --json --verbose]
 // Figures: lines/s each way, bouncer CPU µs per relayed line (from /proc), round-trip latency
 // p50/p99, RSS with 1 and with M idle networks and KB per extra network.
+// Memory: a fresh bouncer with 1, then with M networks, R times alternately. Each RSS is read once the
+// process has settled (start-up garbage collected: RSS sampled every 250 ms until 3 s without a change
+// over 1 %, at most 30 s), as the median of those last samples; the figure is the median over the R pairs
+// (default 5).
+// Idle RSS of a Node process moves by 2-7 MB between starts, so M must be large (500; 1000 is better).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
@@ -19,11 +24,13 @@ interface Options {
   latency: number;
   networks: number;
   warmup: number;
+  memRuns: number;
   json: boolean;
+  verbose: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { lines: 100000, latency: 1000, networks: 50, warmup: 10000, json: false };
+  const o: Options = { lines: 100000, latency: 1000, networks: 500, warmup: 10000, memRuns: 5, json: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => {
@@ -35,8 +42,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--latency') o.latency = num();
     else if (a === '--networks') o.networks = Math.max(1, num());
     else if (a === '--warmup') o.warmup = num();
+    else if (a === '--mem-runs') o.memRuns = Math.max(1, num());
     else if (a === '--json') o.json = true;
-    else throw new Error(`unknown option ${a} (try --lines N --latency K --networks M --warmup W --json)`);
+    else if (a === '--verbose') o.verbose = true;
+    else throw new Error(`unknown option ${a} (try --lines N --latency K --networks M --mem-runs R --warmup W --json --verbose)`);
   }
   return o;
 }
@@ -200,6 +209,29 @@ async function flood(write: (i: number) => string, count: number, sink: Socket, 
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** RSS (KB) once it has stopped moving: 3 s of 250 ms samples within 1 %, at most 30 s; their median. */
+async function settledRss(pid: number, trace?: (s: string) => void): Promise<number> {
+  const window: number[] = [];
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    window.push(rssKb(pid));
+    if (window.length > 12) window.shift();
+    if (window.length === 12) {
+      const lo = Math.min(...window);
+      if (Math.max(...window) - lo <= lo * 0.01 || Date.now() > deadline) break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  trace?.(`    rss samples (KB): ${window.join(' ')}`);
+  return median(window);
+}
+
 const filler = 'x'.repeat(71);
 
 async function main(): Promise<void> {
@@ -274,24 +306,34 @@ async function main(): Promise<void> {
     up.close();
 
     if (opt.networks > 1) {
-      log(`memory: 1 and ${opt.networks} idle networks…`);
+      log(`memory: 1 and ${opt.networks} idle networks, ${opt.memRuns} times…`);
       const idleRss = async (n: number) => {
         const upN = new FakeUpstream();
         const b2 = await startBouncer(dir, await upN.listen(), n);
         bouncer = b2.child;
         await upN.waitRegistered(n, 60000 + 2000 * n);
-        await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage settle before reading RSS
-        const kb = rssKb(b2.child.pid!);
+        const kb = await settledRss(b2.child.pid!, opt.verbose ? log : undefined);
         b2.child.kill('SIGTERM');
         await once(b2.child, 'exit');
         upN.close();
         return kb;
       };
-      const rss1 = await idleRss(1);
-      const rssM = await idleRss(opt.networks);
-      result.rss_mb_1 = +(rss1 / 1024).toFixed(1);
-      result.rss_mb_m = +(rssM / 1024).toFixed(1);
-      result.rss_kb_per_network = +((rssM - rss1) / (opt.networks - 1)).toFixed(1);
+      const per: number[] = [];
+      const ones: number[] = [];
+      const ms: number[] = [];
+      for (let r = 0; r < opt.memRuns; r++) {
+        const rss1 = await idleRss(1);
+        const rssM = await idleRss(opt.networks);
+        ones.push(rss1);
+        ms.push(rssM);
+        per.push((rssM - rss1) / (opt.networks - 1));
+        log(`  run ${r + 1}: ${rss1} KB / ${rssM} KB → ${per[per.length - 1]!.toFixed(1)} KB per network`);
+      }
+      result.rss_mb_1 = +(median(ones) / 1024).toFixed(1);
+      result.rss_mb_m = +(median(ms) / 1024).toFixed(1);
+      result.rss_kb_per_network = +median(per).toFixed(1);
+      result.rss_kb_per_network_min = +Math.min(...per).toFixed(1);
+      result.rss_kb_per_network_max = +Math.max(...per).toFixed(1);
     }
   } finally {
     if (bouncer && bouncer.exitCode === null) bouncer.kill('SIGKILL');

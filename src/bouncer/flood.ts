@@ -66,6 +66,13 @@ export class FloodLimiter {
     return this.queue.length;
   }
 
+  /** Nothing queued and the bucket full again: a fresh limiter would behave the same, so this one may go. */
+  settled(): boolean {
+    if (this.queue.length > 0 || this.timer) return false;
+    this.refill();
+    return this.tokens >= Math.max(1, this.burst);
+  }
+
   private refill(): void {
     const now = Date.now();
     this.tokens = Math.min(Math.max(1, this.burst), this.tokens + ((now - this.last) / 1000) * this.rate);

@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { mkdir, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { tuneV8 } from './v8-tune.ts';
+import { tuneV8, collectStartupGarbage } from './v8-tune.ts';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +69,8 @@ export class Bouncer {
   private connecting = new Set<Upstream>();
   private readonly limiter: LoginLimiter;
   private stopping = false;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private lastSettle = 0;
 
   constructor(readonly config: Config, readonly opts: BouncerOptions) {
     this.logger = opts.logger;
@@ -153,6 +155,19 @@ export class Bouncer {
 
   connectDone(up: Upstream): void {
     if (this.connecting.delete(up)) this.pump();
+    if (this.connecting.size === 0 && this.connectQueue.length === 0) this.settleSoon();
+  }
+
+  /** After a burst of registrations (start-up, reconnect wave): collect its garbage once, at most every 10 min. */
+  private settleSoon(): void {
+    if (this.settleTimer || this.stopping || Date.now() - this.lastSettle < 600_000) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      if (this.stopping || this.connecting.size > 0 || this.connectQueue.length > 0) return;
+      this.lastSettle = Date.now();
+      collectStartupGarbage();
+    }, 200);
+    this.settleTimer.unref();
   }
 
   private pump(): void {
@@ -215,6 +230,7 @@ export class Bouncer {
     if (this.stopping) return;
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     this.connectQueue = [];
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     const nets: Network[] = [];

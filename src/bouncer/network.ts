@@ -23,17 +23,65 @@ export interface Channel {
 }
 
 const DEFAULT_ISUPPORT = new ISupport();
+/** Shared by every network without clients or channels to rejoin (never mutated: both are replaced). */
+const NO_CLIENTS: Downstream[] = Object.freeze([]) as unknown as Downstream[];
+const NO_CHANNELS: string[] = Object.freeze([]) as unknown as string[];
 
 /** Strings kept for a long time are copied so they do not pin the socket chunk they were sliced from. */
 function own(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/**
+ * 002–004 parameters and 005 tokens are the same for every network on one server: one copy for all.
+ * Bounded (cleared when full) so a flood of distinct servers cannot grow it without end.
+ */
+const sharedStrings = new Map<string, string>();
+const sharedParams = new Map<string, string[]>();
+const MAX_SHARED = 4096;
+
+function interned(s: string): string {
+  let v = sharedStrings.get(s);
+  if (v === undefined) {
+    if (sharedStrings.size >= MAX_SHARED) sharedStrings.clear();
+    v = own(s);
+    sharedStrings.set(v, v);
+  }
+  return v;
+}
+
+/** The same (never mutated) array for equal parameter lists. */
+function internedParams(params: string[]): string[] {
+  const key = params.join('\n');
+  let v = sharedParams.get(key);
+  if (v === undefined) {
+    if (sharedParams.size >= MAX_SHARED) sharedParams.clear();
+    v = params.map(interned);
+    sharedParams.set(interned(key), v);
+  }
+  return v;
+}
+
+/** One ISupport for all networks whose 005 tokens are equal (shared ones are never changed: see on005). */
+const sharedISupport = new Map<string, ISupport>();
+const isShared = new WeakSet<ISupport>();
+
+function internedISupport(is: ISupport): ISupport {
+  const key = is.tokens.join(' ');
+  const v = sharedISupport.get(key);
+  if (v !== undefined) return v;
+  if (sharedISupport.size >= 256) sharedISupport.clear();
+  sharedISupport.set(interned(key), is);
+  isShared.add(is);
+  return is;
+}
+
 export class Network {
   readonly user: User;
   cfg: NetworkConfig;
   readonly upstream: Upstream;
-  clients: Downstream[] = [];
+  /** Replaced, never mutated in place: the relay loops iterate over it while clients come and go. */
+  clients: Downstream[] = NO_CLIENTS;
   nick: string;
   ident = '';
   host = '';
@@ -48,7 +96,7 @@ export class Network {
   private pendingReplies: PlaybackEntry[] | null = null;
   modules: ModuleHost | null = null;
   /** Channels to join after (re)connect: config channels plus those we were in. */
-  private rejoin: string[] = [];
+  private rejoin: string[] = NO_CHANNELS;
   /** A WHO on our own nick is under way; its replies are ours, not the clients'. */
   private whoSelf = false;
 
@@ -97,7 +145,7 @@ export class Network {
   // ---- upstream side ---------------------------------------------------------------------------
 
   onWelcome(msg: IrcMessage): void {
-    this.serverName = own(msg.prefix);
+    this.serverName = interned(msg.prefix);
     this.ident = '';
     this.host = '';
     this.whoSelf = false;
@@ -157,8 +205,9 @@ export class Network {
 
   onDisconnected(reason: string): void {
     if (this.channels) {
-      for (const ch of this.channels.values()) this.rejoin.push(ch.name);
-      this.rejoin = [...new Set(this.rejoin)];
+      const names = [...this.rejoin];
+      for (const ch of this.channels.values()) names.push(ch.name);
+      this.rejoin = [...new Set(names)];
     }
     this.channels = null;
     this.statusToClients(`Disconnected from ${this.name}: ${reason}`);
@@ -184,12 +233,15 @@ export class Network {
       case '002':
       case '003':
       case '004':
-        if (cmd !== '001' && this.welcome) this.welcome.push(msg.params.slice(1).map(own));
+        if (cmd !== '001' && this.welcome) this.welcome.push(internedParams(msg.params.slice(1)));
         return;
       case '005':
-        if (!this.isupportOwn) this.isupportOwn = new ISupport();
-        this.isupportOwn.add(msg.params.slice(1, -1).map(own));
+        this.on005(msg.params.slice(1, -1).map(interned));
         return;
+      case '376': // end of MOTD, or no MOTD: the 005 burst is over
+      case '422':
+        if (this.isupportOwn) this.isupportOwn = internedISupport(this.isupportOwn);
+        break;
       case 'JOIN':
         this.onJoin(msg);
         break;
@@ -270,6 +322,19 @@ export class Network {
     }
     const clients = this.clients;
     for (let i = 0; i < clients.length; i++) clients[i]!.relay(line, msg, now);
+  }
+
+  private on005(tokens: string[]): void {
+    let is = this.isupportOwn;
+    if (!is) is = new ISupport();
+    else if (isShared.has(is)) {
+      // Shared with other networks: change a copy.
+      const copy = new ISupport();
+      copy.add(is.tokens);
+      is = copy;
+    }
+    is.add(tokens);
+    this.isupportOwn = is;
   }
 
   private isOwn(nick: string): boolean {
@@ -466,7 +531,8 @@ export class Network {
 
   detach(d: Downstream): void {
     const before = this.clients.length;
-    this.clients = this.clients.filter((c) => c !== d);
+    const rest = this.clients.filter((c) => c !== d);
+    this.clients = rest.length === 0 ? NO_CLIENTS : rest;
     if (this.clients.length !== before) this.modules?.detach();
   }
 

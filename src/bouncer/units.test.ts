@@ -73,6 +73,22 @@ test('FloodLimiter: rate 0 is off; burst then rate; queue bounded; timers only w
   f.clear();
 });
 
+test('FloodLimiter: settled only with nothing queued and the bucket full again', async () => {
+  let written = 0;
+  let drained!: () => void;
+  const done = new Promise<void>((r) => { drained = r; });
+  const f = new FloodLimiter(50, 2, () => { if (++written === 3) drained(); });
+  assert.equal(f.settled(), true, 'a fresh limiter is settled');
+  for (let i = 0; i < 3; i++) f.send('l');
+  assert.equal(f.settled(), false, 'a line is queued');
+  await done;
+  assert.equal(f.settled(), false, 'the bucket is empty right after the queue drained');
+  // Refilling 2 tokens at 50/s takes 40 ms; settled() refills from the clock, so wait for the clock only.
+  const t = Date.now();
+  while (Date.now() - t < 45) await new Promise<void>((r) => setImmediate(r));
+  assert.equal(f.settled(), true);
+});
+
 test('Playback: lazily allocated ring, oldest dropped, drained once', () => {
   const p = new Playback(2);
   assert.deepEqual(p.drain(), []);

@@ -57,23 +57,33 @@ class Transport extends EventEmitter {
       : netConnect({ host: cfg.host, port: cfg.port });
     this.socket = sock;
     sock.setNoDelay(true);
-    sock.on(cfg.tls ? 'secureConnect' : 'connect', () => {
-      this.open = true;
-      this.emit('open');
-    });
-    sock.on('data', (chunk: Buffer) => {
-      this.up.lastRx = Date.now();
-      this.reader.push(chunk);
-    });
-    sock.on('error', (e: Error) => {
-      this.lastError = e;
-    });
-    sock.on('close', () => {
-      this.open = false;
-      const err = this.lastError;
-      if (!this.handedOff) this.emit('close', err ?? false);
-      this.up.transportClosed(this, err ? err.message : 'connection closed');
-    });
+    // One set of handlers for every connection (no closures per network): the socket knows its transport.
+    (sock as OwnedSocket)[TRANSPORT] = this;
+    sock.on(cfg.tls ? 'secureConnect' : 'connect', onSockConnect);
+    sock.on('data', onSockData);
+    sock.on('error', onSockError);
+    sock.on('close', onSockClose);
+  }
+
+  opened(): void {
+    this.open = true;
+    this.emit('open');
+  }
+
+  received(chunk: Buffer): void {
+    this.up.lastRx = Date.now();
+    this.reader.push(chunk);
+  }
+
+  failed(e: Error): void {
+    this.lastError = e;
+  }
+
+  closed(): void {
+    this.open = false;
+    const err = this.lastError;
+    if (!this.handedOff) this.emit('close', err ?? false);
+    this.up.transportClosed(this, err ? err.message : 'connection closed');
   }
 
   writeLine(line: string, cb?: () => void): void {
@@ -148,6 +158,22 @@ class Transport extends EventEmitter {
   }
 
   debugOut(): void {}
+}
+
+const TRANSPORT = Symbol('otrbnc.transport');
+type OwnedSocket = (Socket | TLSSocket) & { [TRANSPORT]: Transport };
+
+function onSockConnect(this: OwnedSocket): void {
+  this[TRANSPORT].opened();
+}
+function onSockData(this: OwnedSocket, chunk: Buffer): void {
+  this[TRANSPORT].received(chunk);
+}
+function onSockError(this: OwnedSocket, e: Error): void {
+  this[TRANSPORT].failed(e);
+}
+function onSockClose(this: OwnedSocket): void {
+  this[TRANSPORT].closed();
 }
 
 function flush(t: Transport): void {
@@ -238,8 +264,7 @@ export class Upstream {
     this.nickTries = 0;
     this.lastRx = Date.now();
     this.pingSent = false;
-    const f = cfg.flood;
-    this.flood = f.rate > 0 ? new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l)) : null;
+    this.flood = null;
     const client = acquireClient(this);
     this.irc = client;
     client.connect({
@@ -326,11 +351,17 @@ export class Upstream {
   /** Send a line with the flood limit. */
   send(line: string): void {
     if (this.state !== 'ready') return;
-    if (this.flood === null) {
-      this.transport!.queue(line);
-      return;
+    let flood = this.flood;
+    if (flood === null) {
+      // Created when needed and dropped by the sweep once settled: an idle network holds none.
+      const f = this.net.cfg.flood;
+      if (f.rate <= 0) {
+        this.transport!.queue(line);
+        return;
+      }
+      flood = this.flood = new FloodLimiter(f.rate, f.burst, (l) => this.transport?.queue(l));
     }
-    if (!this.flood.send(line)) {
+    if (!flood.send(line)) {
       this.net.logger.warn({ user: this.net.user.name, network: this.net.name }, 'outgoing flood queue full, line dropped');
       this.net.statusToClients('Too many lines queued for the network; a line was dropped.');
     }
@@ -382,6 +413,7 @@ export class Upstream {
   /** Called by the bouncer's sweep: PING when idle, drop when the network stays silent. */
   sweep(now: number, intervalMs: number, timeoutMs: number): void {
     if (this.state === 'idle' || !this.transport) return;
+    if (this.flood !== null && this.flood.settled()) this.flood = null;
     const idle = now - this.lastRx;
     if (this.state !== 'ready') {
       if (idle > intervalMs + timeoutMs) this.transport.close(true);

@@ -59,13 +59,13 @@ export class CliContext {
   resolveConfig(): ResolvedConfig {
     if (this.flags.config !== undefined) {
       const loaded = loadConfigFile(this.flags.config, { dataDirOverride: this.flags.dataDir });
-      return { config: loaded.config, store: ConfigStore.forFile(loaded.config.file!, loaded.doc, loaded.text), source: 'file' };
+      return { config: loaded.config, store: ConfigStore.forFile(loaded.config.file!, loaded.text), source: 'file' };
     }
     const dataDir = resolve(this.flags.dataDir ?? DEFAULT_DATA_DIR);
     const written = join(dataDir, DATA_DIR_CONFIG_NAME);
     if (existsSync(written)) {
       const loaded = loadConfigFile(written, { dataDirOverride: dataDir });
-      return { config: loaded.config, store: ConfigStore.forFile(written, loaded.doc, loaded.text), source: 'data-dir' };
+      return { config: loaded.config, store: ConfigStore.forFile(written, loaded.text), source: 'data-dir' };
     }
     const config = defaultConfig();
     config.dataDir = dataDir;

@@ -50,7 +50,7 @@ export function formatIssues(file: string, issues: ConfigIssue[]): string {
 
 export interface LoadedConfig {
   config: Config;
-  /** The parsed document, kept so changes can be written back with comments intact (ConfigStore). */
+  /** The parsed document (callers that keep running should not hold on to it: it is several KB per network). */
   doc: Document;
   text: string;
 }

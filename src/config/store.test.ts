@@ -40,7 +40,7 @@ function setup(mode = 0o640) {
   writeFileSync(file, ORIGINAL);
   chmodSync(file, mode);
   const loaded = loadConfigFile(file);
-  const store = ConfigStore.forFile(file, loaded.doc, loaded.text);
+  const store = ConfigStore.forFile(file, loaded.text);
   return { dir, file, store, done: () => rmSync(dir, { recursive: true }) };
 }
 
@@ -140,7 +140,7 @@ test('embedded defaults persist to <data_dir>/otrbnc.yml (0600, dir 0700), loada
     assert.match(readFileSync(store.path, 'utf8'), /^# otrbnc configuration/);
     // A fresh store over the written file keeps working.
     const loaded = loadConfigFile(store.path, { dataDirOverride: config.dataDir });
-    await ConfigStore.forFile(store.path, loaded.doc, loaded.text).deleteNetwork('admin', 'libera');
+    await ConfigStore.forFile(store.path, loaded.text).deleteNetwork('admin', 'libera');
     assert.equal(loadConfigFile(store.path).config.users[0]!.networks.length, 0);
   } finally { rmSync(dir, { recursive: true }); }
 });
@@ -151,7 +151,7 @@ test('a network added to an empty `networks: {}` is written as a block', async (
     const file = join(dir, 'c.yml');
     writeFileSync(file, 'users:\n  admin:\n    password: x\n    networks: {}\n');
     const loaded = loadConfigFile(file);
-    await ConfigStore.forFile(file, loaded.doc, loaded.text).addNetwork('admin', net('libera'));
+    await ConfigStore.forFile(file, loaded.text).addNetwork('admin', net('libera'));
     const text = readFileSync(file, 'utf8');
     assert.match(text, /\n    networks:\n      libera:\n        host: irc\.example\.org\n/);
     assert.match(text, /channels: \[ "#a" \]/);
@@ -165,9 +165,20 @@ test('an empty config file or bare users: key still accepts a user', async () =>
       const file = join(dir, 'c.yml');
       writeFileSync(file, initial);
       const loaded = loadConfigFile(file);
-      await ConfigStore.forFile(file, loaded.doc, loaded.text).addUser({ name: 'admin', password: 'x', networks: [] });
+      await ConfigStore.forFile(file, loaded.text).addUser({ name: 'admin', password: 'x', networks: [] });
       assert.equal(loadConfigFile(file).config.users[0]!.name, 'admin', initial);
       if (initial.includes('#')) assert.ok(readFileSync(file, 'utf8').includes(initial.slice(initial.indexOf('#')).trim()), readFileSync(file, 'utf8'));
     } finally { rmSync(dir, { recursive: true }); }
   }
+});
+
+test('a config file deleted while running is recreated from the last text seen, with the change', async () => {
+  const { file, store, done } = setup();
+  try {
+    rmSync(file);
+    await store.addNetwork('alice', net('n1'));
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.includes('# alice is the admin'));
+    assert.deepEqual(loadConfigFile(file).config.users[0]!.networks.map((n) => n.name), ['libera', 'n1']);
+  } finally { done(); }
 });

@@ -19,25 +19,26 @@ const HEADER = [
 ].join('\n');
 
 export class ConfigStore {
-  private doc: Document | undefined;
+  /**
+   * The text we last read or wrote; only to recreate the file if it vanishes. The parsed Document is not
+   * kept: it costs several KB per network for the life of the process, and a change re-reads the file anyway.
+   */
   private lastText: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     /** The file changes are written to. */
     readonly path: string,
-    doc: Document | undefined,
     text: string | undefined,
     /** For a new data-dir config: what to write before the first change. */
     private readonly seed: Config | undefined,
   ) {
-    this.doc = doc;
     this.lastText = text;
   }
 
-  /** A store over a loaded config file (loadConfigFile's doc and text). */
-  static forFile(path: string, doc: Document, text: string): ConfigStore {
-    return new ConfigStore(path, doc, text, undefined);
+  /** A store over a loaded config file (`text`: its content as loaded, loadConfigFile's `text`). */
+  static forFile(path: string, text?: string): ConfigStore {
+    return new ConfigStore(path, text, undefined);
   }
 
   /**
@@ -45,7 +46,7 @@ export class ConfigStore {
    * <data_dir>/otrbnc.yml (mode 0600, data dir 0700) holding listen, log_level and users.
    */
   static forDataDir(config: Config): ConfigStore {
-    return new ConfigStore(join(config.dataDir, DATA_DIR_CONFIG_NAME), undefined, undefined, config);
+    return new ConfigStore(join(config.dataDir, DATA_DIR_CONFIG_NAME), undefined, config);
   }
 
   addUser(user: UserConfig): Promise<void> {
@@ -100,7 +101,7 @@ export class ConfigStore {
     });
   }
 
-  /** Serialises changes: each one re-reads the file when someone edited it meanwhile, edits, writes. */
+  /** Serialises changes: each one re-reads and parses the file (it may have been edited by hand), edits, writes. */
   private change(edit: (doc: Document) => void): Promise<void> {
     const run = this.queue.then(async () => {
       const doc = await this.current();
@@ -117,7 +118,6 @@ export class ConfigStore {
         if (this.seed) await mkdir(this.seed.dataDir, { recursive: true, mode: 0o700 });
       }
       await writeFileAtomic(this.path, text, mode);
-      this.doc = doc;
       this.lastText = text;
     });
     this.queue = run.catch(() => {});
@@ -132,14 +132,13 @@ export class ConfigStore {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     if (text === undefined) {
-      if (this.seed && this.doc === undefined) return this.seedDoc(this.seed);
-      if (this.doc) return this.doc; // the file vanished: recreate it from what we know
-      throw new Error(`config file ${this.path} is missing`);
+      if (this.lastText !== undefined) text = this.lastText; // the file vanished: recreate it from what we know
+      else if (this.seed) return this.seedDoc(this.seed);
+      else throw new Error(`config file ${this.path} is missing`);
     }
-    if (this.doc !== undefined && text === this.lastText) return this.doc;
-    // Edited by hand since we last saw it: build on the new text, and refuse to clobber a broken file.
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc });
+    // We never write a file that does not load, so a broken one was edited by hand: refuse to clobber it.
     try {
       configFromDocument(doc, lc, { file: this.path });
     } catch (e) {
@@ -147,7 +146,6 @@ export class ConfigStore {
       throw e;
     }
     this.lastText = text;
-    this.doc = doc;
     return doc;
   }
 

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import type { Config, UserConfig } from '../../src/config/types.ts';
 import { configToYaml } from '../../src/config/serialize.ts';
 import { ConfigStore } from '../../src/config/store.ts';
@@ -42,7 +41,7 @@ export async function startBnc(
   const text = configToYaml(config);
   writeFileSync(configFile, text, { mode: 0o600 });
   config.file = configFile;
-  const store = ConfigStore.forFile(configFile, parseDocument(text), text);
+  const store = ConfigStore.forFile(configFile, text);
   const { logger, records, onRecord } = memoryLogger('debug');
   const running = await startBouncer(config, {
     logger,

@@ -153,7 +153,7 @@ export async function startTestBouncer(opts: TestBouncerOptions = {}): Promise<T
         writeFileSync(configFile, configToYaml(config), { mode: 0o600 });
         const loaded = loadConfigFile(configFile);
         config = loaded.config;
-        store = ConfigStore.forFile(configFile, loaded.doc, loaded.text);
+        store = ConfigStore.forFile(configFile, loaded.text);
       }
       running = await startBouncer(config, { ...opts.options, logger, configStore: store });
     } catch (e) {
