@@ -2,6 +2,8 @@
 // everything from the protocol version to the end of the encrypted message.
 import { createHmac } from 'node:crypto';
 import type { OtrVersion } from './api.ts';
+import type { AesCtrKey } from './crypto/aes.ts';
+import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
 import { Reader, Writer } from './serial.ts';
 
@@ -24,12 +26,13 @@ export interface DataMessageFields {
   authenticated: Uint8Array;
 }
 
-/** HMAC-SHA1 with node:crypto (measured 2.5× faster than @noble/hashes for data-message sizes). */
+/** HMAC-SHA1 with node:crypto: the reference for tests (the engine uses HmacSha1Key, see sealDataMessage). */
 export function dataMac(key: Uint8Array, data: Uint8Array): Uint8Array {
   const d = createHmac('sha1', key).update(data).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
 
+/** The reference encoder of an already encrypted message (tests check sealDataMessage against it). */
 export function encodeDataMessage(
   f: Omit<DataMessageFields, 'mac' | 'authenticated'>,
   macKey: Uint8Array,
@@ -40,6 +43,72 @@ export function encodeDataMessage(
   w.byte(f.flags).int(f.senderKeyid).int(f.recipientKeyid).data(f.nextDh).raw(f.ctr).data(f.encrypted);
   w.raw(dataMac(macKey, w.view())).data(f.oldMacKeys);
   return encodeOtrMessage(w.view());
+}
+
+/** An outgoing data message before encryption: the plaintext is `text`, then NUL and `tlvs` if any. */
+export interface OutgoingData {
+  version: OtrVersion;
+  senderTag: number;
+  receiverTag: number;
+  flags: number;
+  senderKeyid: number;
+  recipientKeyid: number;
+  nextDh: Uint8Array;
+  ctr: Uint8Array;
+  text: string;
+  /** Encoded TLVs (tlv.ts encodeTlvs); empty for none. */
+  tlvs: Uint8Array;
+  oldMacKeys: Uint8Array;
+}
+
+/** The buffer sealDataMessage builds in (it holds ciphertext once a call returns), grown as needed. */
+let sealBuf = Buffer.alloc(1024);
+
+/**
+ * Builds, encrypts and MACs a data message in one buffer and returns it encoded (`?OTR:…​.`): the
+ * plaintext is written where the ciphertext goes and encrypted in place, so no copy of it is left.
+ */
+export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Key): string {
+  const textLen = Buffer.byteLength(f.text, 'utf8');
+  const plainLen = f.tlvs.length === 0 ? textLen : textLen + 1 + f.tlvs.length;
+  const head = f.version === 3 ? 11 : 3;
+  const encOff = head + 1 + 8 + 4 + f.nextDh.length + 8 + 4;
+  const macOff = encOff + plainLen;
+  const size = macOff + 20 + 4 + f.oldMacKeys.length;
+  if (sealBuf.length < size) sealBuf = Buffer.alloc(Math.max(size, 2 * sealBuf.length));
+  const b = sealBuf;
+  b[0] = 0;
+  b[1] = f.version;
+  b[2] = MSG_DATA;
+  if (f.version === 3) {
+    b.writeUInt32BE(f.senderTag >>> 0, 3);
+    b.writeUInt32BE(f.receiverTag >>> 0, 7);
+  }
+  let p = head;
+  b[p++] = f.flags;
+  b.writeUInt32BE(f.senderKeyid >>> 0, p);
+  b.writeUInt32BE(f.recipientKeyid >>> 0, p + 4);
+  b.writeUInt32BE(f.nextDh.length, p + 8);
+  p += 12;
+  b.set(f.nextDh, p);
+  p += f.nextDh.length;
+  b.set(f.ctr, p);
+  b.writeUInt32BE(plainLen, p + 8);
+  if (textLen > 0) b.write(f.text, encOff, textLen, 'utf8');
+  if (f.tlvs.length > 0) {
+    b[encOff + textLen] = 0;
+    b.set(f.tlvs, encOff + textLen + 1);
+  }
+  try {
+    aes.xorInPlace(f.ctr, b, encOff, plainLen);
+  } catch (e) {
+    b.fill(0, encOff, macOff);
+    throw e;
+  }
+  mac.macInto(b, 0, macOff, b, macOff);
+  b.writeUInt32BE(f.oldMacKeys.length, macOff + 20);
+  b.set(f.oldMacKeys, macOff + 24);
+  return '?OTR:' + b.toString('base64', 0, size) + '.';
 }
 
 /** Parses a data message; throws OtrParseError when malformed. */

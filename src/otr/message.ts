@@ -31,6 +31,27 @@ export function decodeOtrMessage(text: string): Uint8Array | undefined {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
+/** The buffer decodeDataOtrMessage decodes into, grown as needed. */
+let shared = Buffer.alloc(1024);
+
+/**
+ * Like decodeOtrMessage, but into one buffer shared by every caller, to spare an allocation per data
+ * message: the bytes are valid only until the next call, so a caller reads everything it needs before
+ * it calls out (events, inject) and copies what it keeps.
+ */
+export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
+  const start = text.indexOf('?OTR:');
+  if (start < 0) return undefined;
+  const end = text.indexOf('.', start + 5);
+  const b64 = text.slice(start + 5, end < 0 ? undefined : end);
+  const max = Buffer.byteLength(b64, 'base64');
+  if (shared.length < max) shared = Buffer.alloc(Math.max(max, 2 * shared.length));
+  // The same decoder as Buffer.from(…, 'base64'), so the same leniency.
+  const n = shared.write(b64, 0, 'base64');
+  // A plain Uint8Array view: its slice() copies (Buffer's would not).
+  return new Uint8Array(shared.buffer, shared.byteOffset, n);
+}
+
 export interface Header {
   version: OtrVersion;
   type: number;
