@@ -5,7 +5,7 @@ import type { OtrVersion } from './api.ts';
 import type { AesCtrKey } from './crypto/aes.ts';
 import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
-import { Reader, Writer } from './serial.ts';
+import { OtrParseError, Writer } from './serial.ts';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
@@ -63,6 +63,8 @@ export interface OutgoingData {
 
 /** The buffer sealDataMessage builds in (it holds ciphertext once a call returns), grown as needed. */
 let sealBuf = Buffer.alloc(1024);
+/** The same memory as a plain Uint8Array: the crypto code then sees one array type only (monomorphic). */
+let sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
 
 /**
  * Builds, encrypts and MACs a data message in one buffer and returns it encoded (`?OTR:…​.`): the
@@ -75,8 +77,12 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   const encOff = head + 1 + 8 + 4 + f.nextDh.length + 8 + 4;
   const macOff = encOff + plainLen;
   const size = macOff + 20 + 4 + f.oldMacKeys.length;
-  if (sealBuf.length < size) sealBuf = Buffer.alloc(Math.max(size, 2 * sealBuf.length));
+  if (sealBuf.length < size) {
+    sealBuf = Buffer.alloc(Math.max(size, 2 * sealBuf.length));
+    sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
+  }
   const b = sealBuf;
+  const u = sealU8;
   b[0] = 0;
   b[1] = f.version;
   b[2] = MSG_DATA;
@@ -92,6 +98,7 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   p += 12;
   b.set(f.nextDh, p);
   p += f.nextDh.length;
+  const ctrOff = p;
   b.set(f.ctr, p);
   b.writeUInt32BE(plainLen, p + 8);
   if (textLen > 0) b.write(f.text, encOff, textLen, 'utf8');
@@ -100,31 +107,61 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
     b.set(f.tlvs, encOff + textLen + 1);
   }
   try {
-    aes.xorInPlace(f.ctr, b, encOff, plainLen);
+    aes.xorInPlace(f.ctr, u, encOff, plainLen);
   } catch (e) {
     b.fill(0, encOff, macOff);
     throw e;
   }
-  mac.macInto(b, 0, macOff, b, macOff);
+  // Everything before the counter usually repeats from the previous message of this key pair.
+  mac.macInto(u, 0, macOff, u, macOff, ctrOff);
   b.writeUInt32BE(f.oldMacKeys.length, macOff + 20);
   b.set(f.oldMacKeys, macOff + 24);
   return '?OTR:' + b.toString('base64', 0, size) + '.';
 }
 
-/** Parses a data message; throws OtrParseError when malformed. */
+function need(len: number, p: number, n: number, what: string): void {
+  if (p + n > len) throw new OtrParseError(`truncated ${what}`);
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+/** Parses a data message; throws OtrParseError when malformed. Reads by offset (no Reader) and returns views. */
 export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFields {
-  const r = new Reader(bytes);
-  r.raw(h.bodyOffset, 'header');
-  const flags = r.byte();
-  const senderKeyid = r.int();
-  const recipientKeyid = r.int();
-  const nextDh = r.data();
-  const ctr = r.raw(8, 'CTR');
-  const encrypted = r.data();
-  const authenticated = bytes.subarray(0, r.offset);
-  const mac = r.raw(20, 'MAC');
-  const oldMacKeys = r.data();
-  r.end();
+  const len = bytes.length;
+  let p = h.bodyOffset;
+  need(len, p, 9, 'header');
+  const flags = bytes[p]!;
+  const senderKeyid = u32(bytes, p + 1);
+  const recipientKeyid = u32(bytes, p + 5);
+  p += 9;
+  need(len, p, 4, 'INT');
+  const dhLen = u32(bytes, p);
+  p += 4;
+  need(len, p, dhLen, 'DATA');
+  const nextDh = bytes.subarray(p, p + dhLen);
+  p += dhLen;
+  need(len, p, 8, 'CTR');
+  const ctr = bytes.subarray(p, p + 8);
+  p += 8;
+  need(len, p, 4, 'INT');
+  const encLen = u32(bytes, p);
+  p += 4;
+  need(len, p, encLen, 'DATA');
+  const encrypted = bytes.subarray(p, p + encLen);
+  p += encLen;
+  const authenticated = bytes.subarray(0, p);
+  need(len, p, 20, 'MAC');
+  const mac = bytes.subarray(p, p + 20);
+  p += 20;
+  need(len, p, 4, 'INT');
+  const oldLen = u32(bytes, p);
+  p += 4;
+  need(len, p, oldLen, 'DATA');
+  const oldMacKeys = bytes.subarray(p, p + oldLen);
+  p += oldLen;
+  if (p !== len) throw new OtrParseError(`${len - p} unexpected trailing bytes`);
   return {
     version: h.version,
     senderTag: h.senderTag,

@@ -119,7 +119,13 @@ export class KeyManager {
     return this.nextDhBytes;
   }
 
+  /** The pair used last (a message stream keeps using one pair): spares building the map key. */
+  private lastOur = -1;
+  private lastTheir = -1;
+  private lastPair: Pair | undefined;
+
   private pair(ourId: number, theirId: number): Pair {
+    if (this.lastPair && ourId === this.lastOur && theirId === this.lastTheir) return this.lastPair;
     const k = `${ourId}:${theirId}`;
     let p = this.pairs.get(k);
     if (!p) {
@@ -132,6 +138,9 @@ export class KeyManager {
       this.modexps++;
       this.pairs.set(k, p);
     }
+    this.lastOur = ourId;
+    this.lastTheir = theirId;
+    this.lastPair = p;
     return p;
   }
 
@@ -179,7 +188,9 @@ export class KeyManager {
     }
     const p = this.pair(recipientKeyid, senderKeyid);
     p.recvMac ??= new HmacSha1Key(p.keys.recvMac);
-    p.recvMac.macInto(authenticated, 0, authenticated.length, macScratch, 0);
+    // The bytes before the counter usually repeat from the peer's previous message (HmacSha1Key reuses them).
+    const stable = ctr.buffer === authenticated.buffer ? ctr.byteOffset - authenticated.byteOffset : 0;
+    p.recvMac.macInto(authenticated, 0, authenticated.length, macScratch, 0, stable);
     const macOk = constantTimeEqual(macScratch, mac);
     macScratch.fill(0);
     if (!macOk) return { ok: false, reason: 'bad MAC' };
@@ -200,6 +211,7 @@ export class KeyManager {
       if (p.recvMacUsed) this.revealed.push(p.keys.recvMac.slice());
       wipePair(p);
       this.pairs.delete(k);
+      if (p === this.lastPair) this.lastPair = undefined;
     }
   }
 

@@ -69,8 +69,9 @@ export function readHeader(bytes: Uint8Array): Header | undefined {
   const type = bytes[2]!;
   if (version === 2) return { version: 2, type, senderTag: 0, receiverTag: 0, bodyOffset: 3 };
   if (version !== 3 || bytes.length < 11) return undefined;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  return { version: 3, type, senderTag: dv.getUint32(3), receiverTag: dv.getUint32(7), bodyOffset: 11 };
+  const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
+  const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
+  return { version: 3, type, senderTag, receiverTag, bodyOffset: 11 };
 }
 
 /** The kind of a wire line, by libotr's otrl_proto_message_type rules. */

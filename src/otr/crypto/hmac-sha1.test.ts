@@ -39,6 +39,22 @@ test('wipe clears the precomputed states', () => {
   k.mac(randomBytes(100));
   k.wipe();
   const fields = Object.values(k as unknown as Record<string, Int32Array | Uint8Array>);
-  assert.equal(fields.length, 4);
+  assert.equal(fields.length, 6);
   for (const f of fields) assert.ok(f.every((x) => x === 0));
+});
+
+test('a repeated prefix reuses its state, and a changed one (also in a reused Buffer) does not', () => {
+  const key = randomBytes(20);
+  const k = new HmacSha1Key(key);
+  const buf = Buffer.alloc(400);
+  for (let i = 0; i < 40; i++) {
+    // Mostly the same first 216 bytes; sometimes one byte of them changes, in place.
+    if (i % 3 === 0) buf[i % 216] ^= 0x55;
+    randomBytes(100).copy(buf, 216 + (i % 50));
+    const len = 300 + (i % 60);
+    const want = createHmac('sha1', key).update(buf.subarray(0, len)).digest('hex');
+    const out = new Uint8Array(20);
+    k.macInto(buf, 0, len, out, 0, 216);
+    assert.equal(hex(out), want, `message ${i}`);
+  }
 });

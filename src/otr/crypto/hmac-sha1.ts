@@ -20,11 +20,25 @@ function sha1Native(data: Uint8Array): Uint8Array {
   return typeof nativeHash === 'function' ? nativeHash('sha1', data, 'buffer') : createHash('sha1').update(data).digest();
 }
 
+/** Copies a 5-word state (TypedArray.set costs more than this for five words). */
+function copy5(to: Int32Array, from: Int32Array): void {
+  to[0] = from[0]!;
+  to[1] = from[1]!;
+  to[2] = from[2]!;
+  to[3] = from[3]!;
+  to[4] = from[4]!;
+}
+
 function putWord(out: Uint8Array, off: number, v: number): void {
   out[off] = v >>> 24;
   out[off + 1] = v >>> 16;
   out[off + 2] = v >>> 8;
   out[off + 3] = v;
+}
+
+/** a equals data[off, off + a.length) (public message bytes: no need for constant time; native memcmp). */
+function sameBytes(a: Uint8Array, data: Uint8Array, off: number): boolean {
+  return Buffer.compare(a, data.subarray(off, off + a.length)) === 0;
 }
 
 /** A MAC key with its inner and outer states precomputed. `wipe()` when the key is dropped. */
@@ -34,6 +48,13 @@ export class HmacSha1Key {
   private readonly s = new Int32Array(5);
   /** key ⊕ ipad, kept only for the native path on long messages. */
   private readonly ipad = new Uint8Array(64);
+  /**
+   * The inner state after the last message's first whole blocks, and those blocks. A data message starts
+   * with the same bytes as the previous one while no key rotates (tags, flags, key ids, the 192-byte next
+   * DH key): three of its seven blocks, which then need not be hashed again.
+   */
+  private readonly prefixState = new Int32Array(5);
+  private prefix = new Uint8Array(0);
 
   constructor(key: Uint8Array) {
     if (key.length > 64) throw new RangeError('HmacSha1Key: keys longer than 64 bytes are not supported');
@@ -48,8 +69,11 @@ export class HmacSha1Key {
     pad.fill(0);
   }
 
-  /** Writes HMAC-SHA1(key, data[off, off+len)) as 20 bytes at out[outOff]. */
-  macInto(data: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): void {
+  /**
+   * Writes HMAC-SHA1(key, data[off, off+len)) as 20 bytes at out[outOff]. `stable`: how many leading
+   * bytes are likely the same as in the previous call (their whole blocks' state is then reused).
+   */
+  macInto(data: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number, stable = 0): void {
     const s = this.s;
     const t = TAIL;
     if (len >= NATIVE_FROM) {
@@ -60,28 +84,42 @@ export class HmacSha1Key {
       nativeBuf.fill(0, 0, 64);
       t.set(h, 0);
     } else {
-      s.set(this.inner);
+      copy5(s, this.inner);
       const full = len >>> 6;
-      sha1Compress(s, data, off, full);
+      const pre = Math.min(stable >>> 6, full) * 64;
+      if (pre > 0) {
+        if (this.prefix.length === pre && sameBytes(this.prefix, data, off)) {
+          copy5(s, this.prefixState);
+        } else {
+          sha1Compress(s, data, off, pre >>> 6);
+          copy5(this.prefixState, s);
+          // A copy (Buffer's slice would be a view of the very bytes compared next time).
+          this.prefix = new Uint8Array(pre);
+          this.prefix.set(data.subarray(off, off + pre));
+        }
+      }
+      sha1Compress(s, data, off + pre, full - (pre >>> 6));
       const rest = len & 63;
       const from = off + full * 64;
       for (let i = 0; i < rest; i++) t[i] = data[from + i]!;
       t[rest] = 0x80;
       const end = rest < 56 ? 64 : 128;
-      t.fill(0, rest + 1, end - 4);
+      for (let i = rest + 1; i < end - 4; i++) t[i] = 0;
       putWord(t, end - 4, (64 + len) * 8); // messages here stay far below 2^29 bytes
       sha1Compress(s, t, 0, end >>> 6);
       for (let i = 0; i < 5; i++) putWord(t, i * 4, s[i]!);
     }
     // Outer hash: one block, the inner digest then padding for 64 + 20 bytes.
     t[20] = 0x80;
-    t.fill(0, 21, 62);
+    for (let i = 21; i < 62; i++) t[i] = 0;
     t[62] = (84 * 8) >>> 8;
     t[63] = (84 * 8) & 0xff;
-    s.set(this.outer);
+    copy5(s, this.outer);
     sha1Compress(s, t, 0, 1);
-    for (let i = 0; i < 5; i++) putWord(out, outOff + i * 4, s[i]!);
-    s.fill(0);
+    for (let i = 0; i < 5; i++) {
+      putWord(out, outOff + i * 4, s[i]!);
+      s[i] = 0;
+    }
   }
 
   mac(data: Uint8Array): Uint8Array {
@@ -94,5 +132,7 @@ export class HmacSha1Key {
     this.inner.fill(0);
     this.outer.fill(0);
     this.ipad.fill(0);
+    this.prefixState.fill(0);
+    this.prefix = new Uint8Array(0);
   }
 }
