@@ -101,7 +101,11 @@ export class Reassembler {
   }
 
   push(line: string): PushResult {
-    const h = parse(line);
+    return this.pushParsed(line, parse(line));
+  }
+
+  /** push() for a line whose header the caller has read already (parseFragment). */
+  pushParsed(line: string, h: FragmentHeader | 'none' | 'bad'): PushResult {
     if (h === 'none') {
       if (line.includes('?OTR')) this.clear();
       return { kind: 'complete', message: line };
@@ -187,6 +191,10 @@ const COMMA = 0x2c;
 const BAR = 0x7c;
 
 /** 'none' = not a fragment; 'bad' = a fragment marker with a header that does not parse. */
+export function parseFragment(line: string): FragmentHeader | 'none' | 'bad' {
+  return parse(line);
+}
+
 function parse(line: string): FragmentHeader | 'none' | 'bad' {
   let at = line.indexOf('?OTR|');
   let version: OtrVersion = 3;

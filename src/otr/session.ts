@@ -16,7 +16,7 @@ import type { OtrAccount } from './account.ts';
 import { Ake, type AkeResult } from './ake.ts';
 import { wipe } from './crypto/constant-time.ts';
 import { FLAG_IGNORE_UNREADABLE, decodeDataMessage, readFlags, sealDataMessage } from './data-message.ts';
-import { fragmentMessage, Reassembler } from './fragment.ts';
+import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
@@ -44,6 +44,9 @@ import {
   TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodeTlvs,
 } from './tlv.ts';
 
+/** Reassembler keys besides v3 sender tags (which are ≥ 0x100, or whatever a malformed header says ≥ 0). */
+const V2_FRAGMENTS = -1;
+const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
@@ -105,7 +108,8 @@ interface Queued {
 export class OtrSession {
   private readonly master: Instance;
   private readonly instances = new Map<number, Instance>();
-  private readonly reassemblers = new Map<string, Reassembler>();
+  /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
+  private readonly reassemblers = new Map<number, Reassembler>();
   private queue: Queued[] = [];
   private offer: 'none' | 'sent' | 'rejected' | 'accepted' = 'none';
   /** The fingerprint of the last peer we were secure with in this session. */
@@ -432,14 +436,30 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
-    const v3frag = wire.indexOf('?OTR|');
-    if (v3frag >= 0 || wire.includes('?OTR,')) {
-      // Only the instance tags are read here (the reassembler parses the rest).
-      const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
-      let key = v3frag >= 0 ? 'other' : 'v2';
-      if (tags) {
-        const sender = parseInt(tags[1]!, 16);
-        const receiver = parseInt(tags[2]!, 16);
+    const frag = parseFragment(wire);
+    if (frag !== 'none') {
+      // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
+      // instance tags (the reassembler then drops it).
+      let key: number;
+      let sender: number | undefined;
+      let receiver = 0;
+      if (frag !== 'bad') {
+        key = frag.version === 3 ? frag.senderTag : V2_FRAGMENTS;
+        if (frag.version === 3) {
+          sender = frag.senderTag;
+          receiver = frag.receiverTag;
+        }
+      } else {
+        const v3frag = wire.indexOf('?OTR|');
+        const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
+        key = v3frag >= 0 ? OTHER_FRAGMENTS : V2_FRAGMENTS;
+        if (tags) {
+          sender = parseInt(tags[1]!, 16);
+          receiver = parseInt(tags[2]!, 16);
+          key = sender;
+        }
+      }
+      if (sender !== undefined) {
         if (receiver !== 0 && receiver !== this.account.instanceTag) {
           this.emit({ type: 'message_for_other_instance' });
           return { kind: 'internal' };
@@ -448,7 +468,6 @@ export class OtrSession {
           this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
           return { kind: 'internal' };
         }
-        key = `v3:${sender}`;
       }
       let r = this.reassemblers.get(key);
       if (!r) {
@@ -456,7 +475,7 @@ export class OtrSession {
         r = new Reassembler();
         this.reassemblers.set(key, r);
       }
-      const res = r.push(wire);
+      const res = r.pushParsed(wire, frag);
       if (res.kind === 'pending') return { kind: 'internal' };
       if (res.kind === 'dropped') {
         this.emit({ type: 'malformed', detail: res.reason });
