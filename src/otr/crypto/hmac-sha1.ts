@@ -120,6 +120,7 @@ export class HmacSha1Key {
       putWord(out, outOff + i * 4, s[i]!);
       s[i] = 0;
     }
+    for (let i = 0; i < 20; i++) t[i] = 0; // the inner digest
   }
 
   mac(data: Uint8Array): Uint8Array {
