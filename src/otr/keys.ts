@@ -258,10 +258,13 @@ export class KeyManager {
 
 const NO_KEYS = new Uint8Array(0);
 
+/** Adds one, big-endian; every byte is visited, so the path is the same with or without a carry. */
 export function incrementCounter(c: Uint8Array): void {
+  let carry = 1;
   for (let i = c.length - 1; i >= 0; i--) {
-    c[i] = (c[i]! + 1) & 0xff;
-    if (c[i] !== 0) return;
+    const v = c[i]! + carry;
+    c[i] = v & 0xff;
+    carry = v >>> 8;
   }
 }
 

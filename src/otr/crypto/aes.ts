@@ -20,8 +20,13 @@ export function counterBlock(top8?: Uint8Array): Uint8Array {
   return b;
 }
 
+/** Key stream held ahead per AesCtrKey: at most this many bytes, and this many counters. */
+const MAX_CACHE_BYTES = 4096;
+const MAX_AHEAD = 32;
+const EMPTY = new Uint8Array(0);
+
 /** Counter blocks for AesCtrKey (not secret), grown as needed; written as 32-bit words. */
-let blocks = new Int32Array(64);
+let blocks = new Int32Array(MAX_CACHE_BYTES / 4); // every refill fits: no branch taken only later
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** The int32 whose bytes in memory are the big-endian encoding of v. */
@@ -29,9 +34,6 @@ function beWord(v: number): number {
   return LITTLE_ENDIAN ? ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v & 0xff00) << 8) | (v << 24)) : v | 0;
 }
 
-/** Key stream held ahead per AesCtrKey: at most this many bytes, and this many counters. */
-const MAX_CACHE_BYTES = 4096;
-const MAX_AHEAD = 32;
 
 /**
  * One AES-128 key for data messages: the counter blocks of a message are top8 ‖ 0, top8 ‖ 1, … (spec
@@ -43,7 +45,7 @@ const MAX_AHEAD = 32;
 export class AesCtrKey {
   private ecb: Cipher | undefined;
   /** Key stream for counters base … base+ahead−1, `span` bytes each. */
-  private cache: Uint8Array | undefined;
+  private cache: Uint8Array = EMPTY;
   private baseHi = 0;
   private baseLo = 0;
   private ahead = 0;
@@ -76,13 +78,16 @@ export class AesCtrKey {
       return;
     }
     let j = hi === this.baseHi ? (lo - this.baseLo) >>> 0 : MAX_AHEAD;
-    if (j >= this.ahead || !(this.avail & (1 << j)) || len > this.span) {
+    // All three tests always run (no short circuit): a new key (refill) and a cached one (hit) then
+    // take the same path, and V8 keeps one optimization for both.
+    const miss = Number(j >= this.ahead) | Number((this.avail & (1 << (j & 31))) === 0) | Number(len > this.span);
+    if (miss) {
       this.refill(hi, lo, n * 16);
       j = 0;
     }
     // The last counter computed ahead is used: the next refill looks twice as far.
     if (j === this.ahead - 1 && this.nextAhead < MAX_AHEAD) this.nextAhead *= 2;
-    const cache = this.cache!;
+    const cache = this.cache;
     const at = j * this.span;
     xorBytes(data, off, cache, at, len);
     cache.fill(0, at, at + this.span);
@@ -90,7 +95,7 @@ export class AesCtrKey {
   }
 
   private refill(hi: number, lo: number, need: number): void {
-    this.cache?.fill(0);
+    this.cache.fill(0);
     const span = Math.max(need, 128);
     const ahead = Math.max(1, Math.min(this.nextAhead, Math.floor(MAX_CACHE_BYTES / span)));
     this.cache = this.keystream(hi, lo, ahead, span);
@@ -126,8 +131,8 @@ export class AesCtrKey {
 
   /** Zeroes the key stream held ahead and ends the OpenSSL context, which clears its key schedule. */
   wipe(): void {
-    this.cache?.fill(0);
-    this.cache = undefined;
+    this.cache.fill(0);
+    this.cache = EMPTY;
     this.avail = 0;
     this.ahead = 0;
     this.ecb?.final();

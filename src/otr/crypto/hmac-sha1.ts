@@ -36,9 +36,10 @@ function putWord(out: Uint8Array, off: number, v: number): void {
   out[off + 3] = v;
 }
 
-/** a equals data[off, off + a.length) (public message bytes: no need for constant time; native memcmp). */
-function sameBytes(a: Uint8Array, data: Uint8Array, off: number): boolean {
-  return Buffer.compare(a, data.subarray(off, off + a.length)) === 0;
+/** a is data[off, off + len) (public message bytes: no need for constant time; native memcmp). */
+function sameBytes(a: Uint8Array, data: Uint8Array, off: number, len: number): boolean {
+  // compare() runs even when the lengths differ, so that both outcomes take the same path.
+  return (Buffer.compare(a, data.subarray(off, off + a.length)) === 0) && a.length === len;
 }
 
 /** A MAC key with its inner and outer states precomputed. `wipe()` when the key is dropped. */
@@ -63,6 +64,7 @@ export class HmacSha1Key {
     this.ipad.set(pad);
     this.inner.set(IV);
     sha1Compress(this.inner, pad, 0, 1);
+    this.prefixState.set(this.inner); // the state after an empty prefix
     for (let i = 0; i < 64; i++) pad[i] = (key[i] ?? 0) ^ 0x5c;
     this.outer.set(IV);
     sha1Compress(this.outer, pad, 0, 1);
@@ -84,21 +86,20 @@ export class HmacSha1Key {
       nativeBuf.fill(0, 0, 64);
       t.set(h, 0);
     } else {
-      copy5(s, this.inner);
       const full = len >>> 6;
-      const pre = Math.min(stable >>> 6, full) * 64;
-      if (pre > 0) {
-        if (this.prefix.length === pre && sameBytes(this.prefix, data, off)) {
-          copy5(s, this.prefixState);
-        } else {
-          sha1Compress(s, data, off, pre >>> 6);
-          copy5(this.prefixState, s);
-          // A copy (Buffer's slice would be a view of the very bytes compared next time).
-          this.prefix = new Uint8Array(pre);
-          this.prefix.set(data.subarray(off, off + pre));
-        }
+      const preBlocks = Math.min(stable >>> 6, full);
+      const pre = preBlocks * 64;
+      // The same operations whether the prefix repeats or not (one code path for V8 to optimize: a new
+      // key pair per message, as in ping-pong, and one pair for many, as in a one-way stream).
+      if (!sameBytes(this.prefix, data, off, pre)) {
+        copy5(this.prefixState, this.inner);
+        sha1Compress(this.prefixState, data, off, preBlocks);
+        // A copy (Buffer's slice would be a view of the very bytes compared next time).
+        this.prefix = new Uint8Array(pre);
+        this.prefix.set(data.subarray(off, off + pre));
       }
-      sha1Compress(s, data, off + pre, full - (pre >>> 6));
+      copy5(s, this.prefixState);
+      sha1Compress(s, data, off + pre, full - preBlocks);
       const rest = len & 63;
       const from = off + full * 64;
       for (let i = 0; i < rest; i++) t[i] = data[from + i]!;
