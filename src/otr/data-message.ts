@@ -83,28 +83,28 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   }
   const b = sealBuf;
   const u = sealU8;
-  b[0] = 0;
-  b[1] = f.version;
-  b[2] = MSG_DATA;
+  u[0] = 0;
+  u[1] = f.version;
+  u[2] = MSG_DATA;
   if (f.version === 3) {
-    b.writeUInt32BE(f.senderTag >>> 0, 3);
-    b.writeUInt32BE(f.receiverTag >>> 0, 7);
+    put32(u, 3, f.senderTag);
+    put32(u, 7, f.receiverTag);
   }
   let p = head;
-  b[p++] = f.flags;
-  b.writeUInt32BE(f.senderKeyid >>> 0, p);
-  b.writeUInt32BE(f.recipientKeyid >>> 0, p + 4);
-  b.writeUInt32BE(f.nextDh.length, p + 8);
+  u[p++] = f.flags;
+  put32(u, p, f.senderKeyid);
+  put32(u, p + 4, f.recipientKeyid);
+  put32(u, p + 8, f.nextDh.length);
   p += 12;
-  b.set(f.nextDh, p);
+  u.set(f.nextDh, p);
   p += f.nextDh.length;
   const ctrOff = p;
-  b.set(f.ctr, p);
-  b.writeUInt32BE(plainLen, p + 8);
+  u.set(f.ctr, p);
+  put32(u, p + 8, plainLen);
   if (textLen > 0) b.write(f.text, encOff, textLen, 'utf8');
   if (f.tlvs.length > 0) {
-    b[encOff + textLen] = 0;
-    b.set(f.tlvs, encOff + textLen + 1);
+    u[encOff + textLen] = 0;
+    u.set(f.tlvs, encOff + textLen + 1);
   }
   try {
     aes.xorInPlace(f.ctr, u, encOff, plainLen);
@@ -114,9 +114,17 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   }
   // Everything before the counter usually repeats from the previous message of this key pair.
   mac.macInto(u, 0, macOff, u, macOff, ctrOff);
-  b.writeUInt32BE(f.oldMacKeys.length, macOff + 20);
-  b.set(f.oldMacKeys, macOff + 24);
+  put32(u, macOff + 20, f.oldMacKeys.length);
+  u.set(f.oldMacKeys, macOff + 24);
   return '?OTR:' + b.toString('base64', 0, size) + '.';
+}
+
+/** Big-endian INT (Buffer's writeUInt32BE checks its arguments and deoptimizes on values ≥ 2^31). */
+function put32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
 }
 
 function need(len: number, p: number, n: number, what: string): void {
