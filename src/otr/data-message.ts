@@ -62,7 +62,7 @@ export interface OutgoingData {
 }
 
 /** The buffer sealDataMessage builds in (it holds ciphertext once a call returns), grown as needed. */
-let sealBuf = Buffer.alloc(1024);
+let sealBuf = Buffer.alloc(4096);
 /** The same memory as a plain Uint8Array: the crypto code then sees one array type only (monomorphic). */
 let sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
 

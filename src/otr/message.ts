@@ -32,7 +32,7 @@ export function decodeOtrMessage(text: string): Uint8Array | undefined {
 }
 
 /** The buffer decodeDataOtrMessage decodes into, grown as needed. */
-let shared = Buffer.alloc(1024);
+let shared = Buffer.alloc(4096);
 
 /**
  * Like decodeOtrMessage, but into one buffer shared by every caller, to spare an allocation per data
