@@ -214,3 +214,41 @@ test('property: arbitrary lines never throw and the buffer stays under its cap',
     { numRuns: 500 },
   );
 });
+
+/** The header grammar as regular expressions (the parser reads it by hand for speed). */
+function referenceParse(line: string) {
+  const V3 = /\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),/y;
+  const V2 = /\?OTR,(\d{1,5}),(\d{1,5}),([^,]+),/y;
+  let at = line.indexOf('?OTR|');
+  if (at >= 0) {
+    V3.lastIndex = at;
+    const m = V3.exec(line);
+    if (!m) return undefined;
+    return { version: 3, senderTag: parseInt(m[1]!, 16), receiverTag: parseInt(m[2]!, 16), k: Number(m[3]), n: Number(m[4]), piece: m[5]! };
+  }
+  at = line.indexOf('?OTR,');
+  if (at < 0) return undefined;
+  V2.lastIndex = at;
+  const m = V2.exec(line);
+  return m ? { version: 2, senderTag: 0, receiverTag: 0, k: Number(m[1]), n: Number(m[2]), piece: m[3]! } : undefined;
+}
+
+test('property: the header parser accepts exactly what the header grammar describes', () => {
+  const chars = fc.constantFrom(...'0123456789aAfFgG|,?OTR: .\n'.split(''));
+  const tail = fc.array(chars, { maxLength: 40 }).map((a) => a.join(''));
+  const hexa = fc.array(fc.constantFrom(...'0123456789abcdefABCDEFg'.split('')), { maxLength: 10 }).map((a) => a.join(''));
+  const line = fc.oneof(
+    fc.tuple(fc.constantFrom('?OTR|', '?OTR,', 'x?OTR|', 'ab ?OTR,', '?OTR|?OTR,'), tail).map(([a, b]) => a + b),
+    fc.tuple(hexa, hexa, fc.nat(120000), fc.nat(120000), fc.string({ maxLength: 20 }))
+      .map(([s, r, k, n, p]) => `?OTR|${s}|${r},${String(k).padStart(5, '0')},${n},${p},`),
+    fc.tuple(fc.nat(99999), fc.nat(99999), fc.string({ maxLength: 20 }), fc.string({ maxLength: 5 })).map(([k, n, p, x]) => `${x}?OTR,${k},${n},${p},${x}`),
+  );
+  fc.assert(
+    fc.property(line, (l) => {
+      const ref = referenceParse(l);
+      const want = ref && ref.k >= 1 && ref.n >= 1 && ref.k <= ref.n && ref.k <= 65535 && ref.n <= 65535 ? ref : undefined;
+      assert.deepEqual(parseFragmentHeader(l), want, JSON.stringify(l));
+    }),
+    { numRuns: 3000 },
+  );
+});

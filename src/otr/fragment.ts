@@ -80,7 +80,10 @@ export function parseFragmentHeader(line: string): FragmentHeader | undefined {
 
 /** Reassembles the fragments from one peer (one per peer instance). */
 export class Reassembler {
-  private key: string | undefined;
+  /** The message being collected: version (0 = none), tags and n. */
+  private version = 0;
+  private senderTag = 0;
+  private receiverTag = 0;
   private n = 0;
   private pieces = new Map<number, string>();
   private charged = 0;
@@ -98,7 +101,11 @@ export class Reassembler {
   }
 
   push(line: string): PushResult {
-    const h = parse(line);
+    return this.pushParsed(line, parse(line));
+  }
+
+  /** push() for a line whose header the caller has read already (parseFragment). */
+  pushParsed(line: string, h: FragmentHeader | 'none' | 'bad'): PushResult {
     if (h === 'none') {
       if (line.includes('?OTR')) this.clear();
       return { kind: 'complete', message: line };
@@ -109,18 +116,15 @@ export class Reassembler {
       this.clear();
       return { kind: 'complete', message: h.piece };
     }
-    const key = `${h.version}|${h.senderTag}|${h.receiverTag}|${h.n}`;
-    if (key !== this.key) {
+    if (!this.sameMessage(h)) {
       this.clear();
-      this.key = key;
-      this.n = h.n;
+      this.start(h);
     }
     const held = this.pieces.get(h.k);
     if (held !== undefined) {
       if (held === h.piece) return { kind: 'pending' };
       this.clear();
-      this.key = key;
-      this.n = h.n;
+      this.start(h);
     }
     const cost = h.piece.length + PIECE_OVERHEAD;
     if (this.charged + cost > this.cap) {
@@ -136,47 +140,95 @@ export class Reassembler {
     return { kind: 'complete', message: parts.join('') };
   }
 
+  private sameMessage(h: FragmentHeader): boolean {
+    return this.version === h.version && this.senderTag === h.senderTag && this.receiverTag === h.receiverTag && this.n === h.n;
+  }
+
+  private start(h: FragmentHeader): void {
+    this.version = h.version;
+    this.senderTag = h.senderTag;
+    this.receiverTag = h.receiverTag;
+    this.n = h.n;
+  }
+
   /** Forget any partial message. */
   clear(): void {
-    this.key = undefined;
+    this.version = 0;
+    this.senderTag = 0;
+    this.receiverTag = 0;
     this.n = 0;
     this.pieces.clear();
     this.charged = 0;
   }
 }
 
-// "?OTR|sender|receiver,k,n,piece," (v3) or "?OTR,k,n,piece," (v2); k and n may be zero-padded.
-const V3 = /\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),/y;
-const V2 = /\?OTR,(\d{1,5}),(\d{1,5}),([^,]+),/y;
+// "?OTR|sender|receiver,k,n,piece," (v3) or "?OTR,k,n,piece," (v2); k and n may be zero-padded. Read by
+// hand rather than with a regular expression: a 400-byte fragment is mostly piece, which indexOf(',')
+// crosses far faster than a [^,]+ loop.
+//   v3: \?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),
+//   v2: \?OTR,(\d{1,5}),(\d{1,5}),([^,]+),
 
-/** 'none' = not a fragment; 'bad' = a fragment marker with a header that does not parse. */
-function parse(line: string): FragmentHeader | 'none' | 'bad' {
-  let at = line.indexOf('?OTR|');
-  if (at >= 0) {
-    V3.lastIndex = at;
-    const m = V3.exec(line);
-    if (!m) return 'bad';
-    const k = Number(m[3]);
-    const n = Number(m[4]);
-    if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
-    return { version: 3, senderTag: parseInt(m[1]!, 16), receiverTag: parseInt(m[2]!, 16), k, n, piece: m[5]! };
+/** Reads up to `max` digits (hex or decimal) ending with `stop` at `p`; the value and where `stop` is, or undefined. */
+function field(line: string, p: number, max: number, hex: boolean, stop: number): [number, number] | undefined {
+  let v = 0;
+  let i = p;
+  for (; i < line.length && i - p <= max; i++) {
+    const c = line.charCodeAt(i);
+    if (c === stop) break;
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (hex && c >= 0x61 && c <= 0x66) d = c - 0x57;
+    else if (hex && c >= 0x41 && c <= 0x46) d = c - 0x37;
+    else return undefined;
+    v = hex ? v * 16 + d : v * 10 + d;
   }
-  at = line.indexOf('?OTR,');
-  if (at >= 0) {
-    V2.lastIndex = at;
-    const m = V2.exec(line);
-    if (!m) return 'bad';
-    const k = Number(m[1]);
-    const n = Number(m[2]);
-    if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
-    return { version: 2, senderTag: 0, receiverTag: 0, k, n, piece: m[3]! };
-  }
-  return 'none';
+  const len = i - p;
+  if (len < 1 || len > max || i >= line.length) return undefined;
+  return [v, i];
 }
 
+const COMMA = 0x2c;
+const BAR = 0x7c;
+
+/** 'none' = not a fragment; 'bad' = a fragment marker with a header that does not parse. */
+export function parseFragment(line: string): FragmentHeader | 'none' | 'bad' {
+  return parse(line);
+}
+
+function parse(line: string): FragmentHeader | 'none' | 'bad' {
+  let at = line.indexOf('?OTR|');
+  let version: OtrVersion = 3;
+  if (at < 0) {
+    at = line.indexOf('?OTR,');
+    if (at < 0) return 'none';
+    version = 2;
+  }
+  let p = at + 5;
+  let senderTag = 0;
+  let receiverTag = 0;
+  if (version === 3) {
+    const s = field(line, p, 8, true, BAR);
+    if (!s) return 'bad';
+    const r = field(line, s[1] + 1, 8, true, COMMA);
+    if (!r) return 'bad';
+    senderTag = s[0];
+    receiverTag = r[0];
+    p = r[1] + 1;
+  }
+  const k = field(line, p, 5, false, COMMA);
+  if (!k) return 'bad';
+  const n = field(line, k[1] + 1, 5, false, COMMA);
+  if (!n) return 'bad';
+  const start = n[1] + 1;
+  const end = line.indexOf(',', start);
+  if (end <= start) return 'bad';
+  if (k[0] > MAX_FRAGMENTS || n[0] > MAX_FRAGMENTS) return 'bad';
+  return { version, senderTag, receiverTag, k: k[0], n: n[0], piece: line.slice(start, end) };
+}
+
+/** Native: a string is ASCII exactly when its UTF-8 length is its length (Latin-1 characters take 2 bytes). */
 function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return Buffer.byteLength(s, 'utf8') === s.length;
 }
 
 function splitAscii(s: string, room: number): string[] {

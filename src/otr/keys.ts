@@ -3,20 +3,85 @@
 // Session keys are derived lazily, only for the (our key, their key) pairs actually used: in ping-pong
 // that is 3 modular exponentiations per message (one new keypair, one key for sending, one for receiving)
 // where libotr does 5.
+import { AesCtrKey } from './crypto/aes.ts';
 import { bigintToBytes, bytesToBigint } from './crypto/bigint.ts';
 import { constantTimeEqual, wipe } from './crypto/constant-time.ts';
+import { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { deriveSessionKeys, generateKeyPair, isValidPublic, wipeSessionKeys, type DhKeyPair, type SessionKeys } from './dh.ts';
 
+/**
+ * One (our key, their key) pair. The AES keys and MAC keys are fixed for the pair, so their cipher
+ * contexts and HMAC states are set up once, on first use, and wiped with the pair.
+ */
 interface Pair {
   keys: SessionKeys;
   sendCtr: Uint8Array; // 8 bytes, last counter used
   recvCtr: Uint8Array; // 8 bytes, last counter accepted
   recvMacUsed: boolean;
+  sendAes: AesCtrKey | undefined;
+  sendMac: HmacSha1Key | undefined;
+  recvAes: AesCtrKey | undefined;
+  recvMac: HmacSha1Key | undefined;
 }
 
-export type KeyCheck =
-  | { ok: true; recvAes: Uint8Array; extraKey: () => Uint8Array; commit: () => void }
-  | { ok: false; reason: string };
+function wipePair(p: Pair): void {
+  wipeSessionKeys(p.keys);
+  p.sendAes?.wipe();
+  p.sendMac?.wipe();
+  p.recvAes?.wipe();
+  p.recvMac?.wipe();
+  p.sendAes = p.sendMac = p.recvAes = p.recvMac = undefined;
+}
+
+/** What an outgoing message uses: key ids, its counter (a copy) and the pair's send keys. */
+export interface SendKeys {
+  senderKeyid: number;
+  recipientKeyid: number;
+  ctr: Uint8Array;
+  keys: SessionKeys;
+  aes: AesCtrKey;
+  mac: HmacSha1Key;
+}
+
+/** An incoming message that passed the key id, MAC and counter checks; `commit()` once it is accepted. */
+class Accepted {
+  readonly ok = true as const;
+
+  constructor(
+    private readonly manager: KeyManager,
+    private readonly p: Pair,
+    private readonly ctr: Uint8Array,
+    private readonly senderKeyid: number,
+    private readonly recipientKeyid: number,
+    private readonly nextDh: bigint,
+  ) {}
+
+  get recvAes(): Uint8Array {
+    return this.p.keys.recvAes;
+  }
+
+  /** The pair's receive cipher, for decrypting in place. */
+  get aes(): AesCtrKey {
+    this.p.recvAes ??= new AesCtrKey(this.p.keys.recvAes);
+    return this.p.recvAes;
+  }
+
+  extraKey(): Uint8Array {
+    return this.p.keys.extraKey.slice();
+  }
+
+  /** Records the counter and rotates keys. */
+  commit(): void {
+    this.p.recvMacUsed = true;
+    this.p.recvCtr.set(this.ctr);
+    this.manager.accepted(this.senderKeyid, this.recipientKeyid, this.nextDh);
+  }
+}
+
+export type KeyCheck = Accepted | { ok: false; reason: string };
+
+/** Scratch for the MAC of an incoming message (compared, then zeroed). */
+const macScratch = new Uint8Array(20);
 
 export class KeyManager {
   ourKeyid: number;
@@ -54,24 +119,38 @@ export class KeyManager {
     return this.nextDhBytes;
   }
 
+  /** The pair used last (a message stream keeps using one pair): spares building the map key. */
+  private lastOur = -1;
+  private lastTheir = -1;
+  private lastPair: Pair | undefined;
+
   private pair(ourId: number, theirId: number): Pair {
+    if (this.lastPair && ourId === this.lastOur && theirId === this.lastTheir) return this.lastPair;
     const k = `${ourId}:${theirId}`;
     let p = this.pairs.get(k);
     if (!p) {
       const ours = ourId === this.ourKeyid ? this.current() : this.ourOld;
       const theirs = theirId === this.theirKeyid ? this.theirY : this.theirOldY!;
-      p = { keys: deriveSessionKeys(ours, theirs), sendCtr: new Uint8Array(8), recvCtr: new Uint8Array(8), recvMacUsed: false };
+      p = {
+        keys: deriveSessionKeys(ours, theirs), sendCtr: new Uint8Array(8), recvCtr: new Uint8Array(8), recvMacUsed: false,
+        sendAes: undefined, sendMac: undefined, recvAes: undefined, recvMac: undefined,
+      };
       this.modexps++;
       this.pairs.set(k, p);
     }
+    this.lastOur = ourId;
+    this.lastTheir = theirId;
+    this.lastPair = p;
     return p;
   }
 
   /** Keys, key ids and next counter for an outgoing message: our acknowledged key with their newest. */
-  forSending(): { senderKeyid: number; recipientKeyid: number; ctr: Uint8Array; keys: SessionKeys } {
+  forSending(): SendKeys {
     const p = this.pair(this.ourKeyid - 1, this.theirKeyid);
     incrementCounter(p.sendCtr);
-    return { senderKeyid: this.ourKeyid - 1, recipientKeyid: this.theirKeyid, ctr: p.sendCtr.slice(), keys: p.keys };
+    p.sendAes ??= new AesCtrKey(p.keys.sendAes);
+    p.sendMac ??= new HmacSha1Key(p.keys.sendMac);
+    return { senderKeyid: this.ourKeyid - 1, recipientKeyid: this.theirKeyid, ctr: p.sendCtr.slice(), keys: p.keys, aes: p.sendAes, mac: p.sendMac };
   }
 
   /** The extra symmetric key of the pair used for sending now. */
@@ -90,7 +169,6 @@ export class KeyManager {
     ctr: Uint8Array,
     authenticated: Uint8Array,
     mac: Uint8Array,
-    macFn: (key: Uint8Array, data: Uint8Array) => Uint8Array,
   ): KeyCheck {
     if (
       this.theirKeyid === 0 ||
@@ -109,19 +187,21 @@ export class KeyManager {
       if (!isValidPublic(nextDh)) return { ok: false, reason: 'next DH key out of range' };
     }
     const p = this.pair(recipientKeyid, senderKeyid);
-    if (!constantTimeEqual(macFn(p.keys.recvMac, authenticated), mac)) return { ok: false, reason: 'bad MAC' };
+    p.recvMac ??= new HmacSha1Key(p.keys.recvMac);
+    // The bytes before the counter usually repeat from the peer's previous message (HmacSha1Key reuses them).
+    const stable = ctr.buffer === authenticated.buffer ? ctr.byteOffset - authenticated.byteOffset : 0;
+    p.recvMac.macInto(authenticated, 0, authenticated.length, macScratch, 0, stable);
+    const macOk = constantTimeEqual(macScratch, mac);
+    macScratch.fill(0);
+    if (!macOk) return { ok: false, reason: 'bad MAC' };
     if (compareCounter(ctr, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
-    return {
-      ok: true,
-      recvAes: p.keys.recvAes,
-      extraKey: () => p.keys.extraKey.slice(),
-      commit: () => {
-        p.recvMacUsed = true;
-        p.recvCtr.set(ctr);
-        if (recipientKeyid === this.ourKeyid) this.rotateOurs();
-        if (senderKeyid === this.theirKeyid) this.rotateTheirs(nextDh);
-      },
-    };
+    return new Accepted(this, p, ctr, senderKeyid, recipientKeyid, nextDh);
+  }
+
+  /** Rotation after an accepted message (Accepted.commit). */
+  accepted(senderKeyid: number, recipientKeyid: number, nextDh: bigint): void {
+    if (recipientKeyid === this.ourKeyid) this.rotateOurs();
+    if (senderKeyid === this.theirKeyid) this.rotateTheirs(nextDh);
   }
 
   private dropPairs(pred: (ourId: number, theirId: number) => boolean): void {
@@ -129,8 +209,9 @@ export class KeyManager {
       const [o, t] = k.split(':').map(Number) as [number, number];
       if (!pred(o, t)) continue;
       if (p.recvMacUsed) this.revealed.push(p.keys.recvMac.slice());
-      wipeSessionKeys(p.keys);
+      wipePair(p);
       this.pairs.delete(k);
+      if (p === this.lastPair) this.lastPair = undefined;
     }
   }
 
@@ -177,10 +258,13 @@ export class KeyManager {
 
 const NO_KEYS = new Uint8Array(0);
 
+/** Adds one, big-endian; every byte is visited, so the path is the same with or without a carry. */
 export function incrementCounter(c: Uint8Array): void {
+  let carry = 1;
   for (let i = c.length - 1; i >= 0; i--) {
-    c[i] = (c[i]! + 1) & 0xff;
-    if (c[i] !== 0) return;
+    const v = c[i]! + carry;
+    c[i] = v & 0xff;
+    carry = v >>> 8;
   }
 }
 

@@ -31,6 +31,27 @@ export function decodeOtrMessage(text: string): Uint8Array | undefined {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
+/** The buffer decodeDataOtrMessage decodes into, grown as needed. */
+let shared = Buffer.alloc(4096);
+
+/**
+ * Like decodeOtrMessage, but into one buffer shared by every caller, to spare an allocation per data
+ * message: the bytes are valid only until the next call, so a caller reads everything it needs before
+ * it calls out (events, inject) and copies what it keeps.
+ */
+export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
+  const start = text.indexOf('?OTR:');
+  if (start < 0) return undefined;
+  const end = text.indexOf('.', start + 5);
+  const b64 = text.slice(start + 5, end < 0 ? undefined : end);
+  const max = Buffer.byteLength(b64, 'base64');
+  if (shared.length < max) shared = Buffer.alloc(Math.max(max, 2 * shared.length));
+  // The same decoder as Buffer.from(…, 'base64'), so the same leniency.
+  const n = shared.write(b64, 0, 'base64');
+  // A plain Uint8Array view: its slice() copies (Buffer's would not).
+  return new Uint8Array(shared.buffer, shared.byteOffset, n);
+}
+
 export interface Header {
   version: OtrVersion;
   type: number;
@@ -48,8 +69,9 @@ export function readHeader(bytes: Uint8Array): Header | undefined {
   const type = bytes[2]!;
   if (version === 2) return { version: 2, type, senderTag: 0, receiverTag: 0, bodyOffset: 3 };
   if (version !== 3 || bytes.length < 11) return undefined;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  return { version: 3, type, senderTag: dv.getUint32(3), receiverTag: dv.getUint32(7), bodyOffset: 11 };
+  const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
+  const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
+  return { version: 3, type, senderTag, receiverTag, bodyOffset: 11 };
 }
 
 /** The kind of a wire line, by libotr's otrl_proto_message_type rules. */

@@ -14,10 +14,9 @@ import type {
 } from './api.ts';
 import type { OtrAccount } from './account.ts';
 import { Ake, type AkeResult } from './ake.ts';
-import { aes128Ctr, counterBlock } from './crypto/aes.ts';
 import { wipe } from './crypto/constant-time.ts';
-import { FLAG_IGNORE_UNREADABLE, dataMac, decodeDataMessage, encodeDataMessage, readFlags } from './data-message.ts';
-import { fragmentMessage, Reassembler } from './fragment.ts';
+import { FLAG_IGNORE_UNREADABLE, decodeDataMessage, readFlags, sealDataMessage } from './data-message.ts';
+import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
@@ -29,7 +28,7 @@ import {
   MSG_SIGNATURE,
   bestVersion,
   classify,
-  decodeOtrMessage,
+  decodeOtrMessageShared,
   encodedVersion,
   errorMessage,
   errorText,
@@ -42,10 +41,14 @@ import {
 import { otrEnabled, versionAllowed } from './policy.ts';
 import { Smp } from './smp.ts';
 import {
-  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodePlaintext,
+  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodeTlvs,
 } from './tlv.ts';
 
+/** Reassembler keys besides v3 sender tags (which are ≥ 0x100, or whatever a malformed header says ≥ 0). */
+const V2_FRAGMENTS = -1;
+const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
+const NO_BYTES = new Uint8Array(0);
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
@@ -54,6 +57,10 @@ export const ERROR_MALFORMED = 'You transmitted a malformed data message.';
 
 /** Most peer instances kept per session; more are refused (a flood of fake instance tags stays bounded). */
 const MAX_INSTANCES = 32;
+
+function rank(i: Instance): number {
+  return i.state === 'encrypted' ? 2 : i.state === 'finished' ? 1 : 0;
+}
 
 /** One peer instance (v3) or the master / v2 context (theirTag 0). */
 class Instance {
@@ -101,7 +108,8 @@ interface Queued {
 export class OtrSession {
   private readonly master: Instance;
   private readonly instances = new Map<number, Instance>();
-  private readonly reassemblers = new Map<string, Reassembler>();
+  /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
+  private readonly reassemblers = new Map<number, Reassembler>();
   private queue: Queued[] = [];
   private offer: 'none' | 'sent' | 'rejected' | 'accepted' = 'none';
   /** The fingerprint of the last peer we were secure with in this session. */
@@ -123,7 +131,6 @@ export class OtrSession {
   /** libotr's OTRL_INSTAG_BEST: encrypted before finished before plaintext, then the most recent. */
   private best(): Instance {
     let best = this.master;
-    const rank = (i: Instance) => (i.state === 'encrypted' ? 2 : i.state === 'finished' ? 1 : 0);
     for (const i of this.instances.values()) {
       if (rank(i) > rank(best) || (rank(i) === rank(best) && i.lastRecv > best.lastRecv)) best = i;
     }
@@ -295,10 +302,7 @@ export class OtrSession {
   private sendData(inst: Instance, text: string, tlvs: Tlv[], flags: number): void {
     const keys = inst.keys!;
     const k = keys.forSending();
-    const plain = encodePlaintext(text, tlvs);
-    const encrypted = aes128Ctr(k.keys.sendAes, counterBlock(k.ctr), plain);
-    wipe(plain);
-    const wire = encodeDataMessage(
+    const wire = sealDataMessage(
       {
         version: inst.version!,
         senderTag: this.account.instanceTag,
@@ -308,10 +312,12 @@ export class OtrSession {
         recipientKeyid: k.recipientKeyid,
         nextDh: keys.nextDh,
         ctr: k.ctr,
-        encrypted,
+        text,
+        tlvs: tlvs.length === 0 ? NO_BYTES : encodeTlvs(tlvs),
         oldMacKeys: keys.takeRevealedMacKeys(),
       },
-      k.keys.sendMac,
+      k.aes,
+      k.mac,
     );
     this.injectOtr(inst, wire);
     inst.lastSent = this.account.now();
@@ -430,14 +436,30 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
-    const v3frag = wire.indexOf('?OTR|');
-    if (v3frag >= 0 || wire.includes('?OTR,')) {
-      // Only the instance tags are read here (the reassembler parses the rest).
-      const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
-      let key = v3frag >= 0 ? 'other' : 'v2';
-      if (tags) {
-        const sender = parseInt(tags[1]!, 16);
-        const receiver = parseInt(tags[2]!, 16);
+    const frag = parseFragment(wire);
+    if (frag !== 'none') {
+      // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
+      // instance tags (the reassembler then drops it).
+      let key: number;
+      let sender: number | undefined;
+      let receiver = 0;
+      if (frag !== 'bad') {
+        key = frag.version === 3 ? frag.senderTag : V2_FRAGMENTS;
+        if (frag.version === 3) {
+          sender = frag.senderTag;
+          receiver = frag.receiverTag;
+        }
+      } else {
+        const v3frag = wire.indexOf('?OTR|');
+        const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
+        key = v3frag >= 0 ? OTHER_FRAGMENTS : V2_FRAGMENTS;
+        if (tags) {
+          sender = parseInt(tags[1]!, 16);
+          receiver = parseInt(tags[2]!, 16);
+          key = sender;
+        }
+      }
+      if (sender !== undefined) {
         if (receiver !== 0 && receiver !== this.account.instanceTag) {
           this.emit({ type: 'message_for_other_instance' });
           return { kind: 'internal' };
@@ -446,7 +468,6 @@ export class OtrSession {
           this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
           return { kind: 'internal' };
         }
-        key = `v3:${sender}`;
       }
       let r = this.reassemblers.get(key);
       if (!r) {
@@ -454,7 +475,7 @@ export class OtrSession {
         r = new Reassembler();
         this.reassemblers.set(key, r);
       }
-      const res = r.push(wire);
+      const res = r.pushParsed(wire, frag);
       if (res.kind === 'pending') return { kind: 'internal' };
       if (res.kind === 'dropped') {
         this.emit({ type: 'malformed', detail: res.reason });
@@ -552,12 +573,15 @@ export class OtrSession {
     const policy = this.account.policy;
     const v = encodedVersion(wire);
     if (!v || !versionAllowed(policy, v)) return { result: { kind: 'internal' } };
-    const bytes = decodeOtrMessage(wire);
+    let bytes = decodeOtrMessageShared(wire);
     const h = bytes && readHeader(bytes);
     if (!bytes || !h || h.version !== v) {
       this.emit({ type: 'malformed', detail: 'undecodable OTR message' });
       return { result: { kind: 'internal' } };
     }
+    // Data messages are read in place (receiveData reads all it needs before it emits anything); the
+    // AKE keeps parts of its messages, so it gets its own copy.
+    if (h.type !== MSG_DATA) bytes = bytes.slice();
     if (h.version === 3) {
       const ours = this.account.instanceTag;
       if ((h.type === MSG_DH_COMMIT && h.receiverTag !== 0 && h.receiverTag !== ours) || (h.type !== MSG_DH_COMMIT && h.receiverTag !== ours)) {
@@ -684,6 +708,7 @@ export class OtrSession {
     if (dropped) this.emit({ type: 'queued_dropped', count: dropped, reason: 'fingerprint_mismatch' });
   }
 
+  /** `bytes` is decodeOtrMessageShared's buffer: everything is read from it before the first event. */
   private receiveData(inst: Instance, bytes: Uint8Array, h: Header): ReceiveResult {
     const flags = readFlags(bytes, h);
     const ignorable = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
@@ -706,7 +731,7 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    const check = inst.keys.check(m.senderKeyid, m.recipientKeyid, m.nextDh, m.ctr, m.authenticated, m.mac, dataMac);
+    const check = inst.keys.check(m.senderKeyid, m.recipientKeyid, m.nextDh, m.ctr, m.authenticated, m.mac);
     if (!check.ok) {
       if (!ignorable) {
         this.emit({ type: 'unreadable' });
@@ -714,7 +739,9 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    const plain = aes128Ctr(check.recvAes, counterBlock(m.ctr), m.encrypted);
+    // Decrypted in place in our copy of the message, and zeroed once read.
+    const plain = m.encrypted;
+    check.aes.xorInPlace(m.ctr, plain, 0, plain.length);
     const { text, tlvs } = decodePlaintext(plain);
     wipe(plain);
     // The extra key of the pair this message used, taken before commit() may rotate keys.

