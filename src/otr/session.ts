@@ -75,6 +75,8 @@ class Instance {
   smpQuestion: string | undefined;
   lastSent = 0;
   lastRecv = 0;
+  /** Order of the last message received (the clock's milliseconds tie between close messages). */
+  recvOrder = 0;
   commitSent = 0;
 
   constructor(
@@ -108,6 +110,8 @@ interface Queued {
 export class OtrSession {
   private readonly master: Instance;
   private readonly instances = new Map<number, Instance>();
+  /** Counts received OTR messages, for "most recent" among instances. */
+  private received = 0;
   /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
   private readonly reassemblers = new Map<number, Reassembler>();
   private queue: Queued[] = [];
@@ -132,7 +136,7 @@ export class OtrSession {
   private best(): Instance {
     let best = this.master;
     for (const i of this.instances.values()) {
-      if (rank(i) > rank(best) || (rank(i) === rank(best) && i.lastRecv > best.lastRecv)) best = i;
+      if (rank(i) > rank(best) || (rank(i) === rank(best) && i.recvOrder > best.recvOrder)) best = i;
     }
     return best;
   }
@@ -549,7 +553,7 @@ export class OtrSession {
     let victim: Instance | undefined;
     for (const i of this.instances.values()) {
       if (i.state === 'encrypted' || i.state === 'finished') continue;
-      if (!victim || i.lastRecv < victim.lastRecv) victim = i;
+      if (!victim || i.recvOrder < victim.recvOrder) victim = i;
     }
     if (!victim) return false;
     victim.wipeAll();
@@ -608,6 +612,7 @@ export class OtrSession {
       return { result: { kind: 'internal' } };
     }
     inst.lastRecv = this.account.now();
+    inst.recvOrder = ++this.received;
     return { inst, created, bytes, h };
   }
 
