@@ -41,9 +41,21 @@ export interface Peer {
   sawUnreadable?: boolean;
 }
 
+/** Peers remembered at most before idle ones are forgotten (a flood of nicks must not grow memory). */
+export const MAX_PEERS = 1000;
+
+/** Nothing to lose by forgetting it: no session beyond plaintext, nothing waiting, nothing to enforce. */
+function idle(p: Peer): boolean {
+  return (
+    !p.wantSecure && p.ended === undefined && p.queue.length === 0 && p.inbox.length === 0 &&
+    p.startTimer === undefined && (p.session === undefined || (p.session.state === 'plaintext' && !p.session.smpInProgress))
+  );
+}
+
 export class PeerTable {
+  /** In order of last use (a used peer moves to the end), so the idle ones forgotten first are the oldest. */
   readonly #peers = new Map<string, Peer>();
-  constructor(private readonly cm: () => Casemapping) {}
+  constructor(private readonly cm: () => Casemapping, private readonly limit = MAX_PEERS) {}
 
   get(nick: string): Peer | undefined {
     return this.#peers.get(this.cm().lower(nick));
@@ -53,12 +65,30 @@ export class PeerTable {
     const key = this.cm().lower(nick);
     let p = this.#peers.get(key);
     if (!p) {
+      if (this.#peers.size >= this.limit) this.#forgetIdle();
       p = { key, nick, wantSecure: false, queue: [], inbox: [], toldQueued: false, toldIgnored: false };
-      this.#peers.set(key, p);
     } else {
       p.nick = nick;
+      this.#peers.delete(key);
     }
+    this.#peers.set(key, p);
     return p;
+  }
+
+  /** Forgets the least recently used idle peers, a tenth of the table at a time. */
+  #forgetIdle(): void {
+    let n = Math.max(1, Math.floor(this.limit / 10));
+    for (const p of this.#peers.values()) {
+      if (n === 0) break;
+      if (!idle(p)) continue;
+      p.session?.dispose();
+      this.#peers.delete(p.key);
+      n--;
+    }
+  }
+
+  get size(): number {
+    return this.#peers.size;
   }
 
   delete(peer: Peer): void {
