@@ -35,3 +35,12 @@ test('usage errors', () => {
   assert.throws(() => parseGlobalArgs(['--config=']), /--config needs a value/);
   assert.throws(() => parseGlobalArgs(['--bogus']), /unknown flag --bogus/);
 });
+
+test('--listen takes HOST:PORT (IPv6 in brackets) and refuses anything else', () => {
+  assert.deepEqual(parseGlobalArgs(['--listen', '127.0.0.1:7000']).flags.listen, { host: '127.0.0.1', port: 7000 });
+  assert.deepEqual(parseGlobalArgs(['-l', '[::1]:6697']).flags.listen, { host: '::1', port: 6697 });
+  assert.deepEqual(parseGlobalArgs(['--listen=localhost:1']).flags.listen, { host: 'localhost', port: 1 });
+  for (const bad of ['7000', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', 'host:port', ':7000']) {
+    assert.throws(() => parseGlobalArgs(['--listen', bad]), UsageError, bad);
+  }
+});

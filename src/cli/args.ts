@@ -1,8 +1,10 @@
-// Global flags of the CLI, accepted before or after the subcommand: --config, --data-dir, --help, --version.
+// Global flags of the CLI, accepted before or after the subcommand: --config, --data-dir, --listen, --help, --version.
 
 export interface GlobalFlags {
   config?: string;
   dataDir?: string;
+  /** `--listen HOST:PORT`: one plain listener instead of the configured ones (not written to the config). */
+  listen?: { host: string; port: number };
   help: boolean;
   version: boolean;
 }
@@ -17,7 +19,17 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-const VALUE_FLAGS: Record<string, 'config' | 'dataDir'> = { '--config': 'config', '-c': 'config', '--data-dir': 'dataDir', '-d': 'dataDir' };
+const VALUE_FLAGS: Record<string, 'config' | 'dataDir' | 'listen'> = {
+  '--config': 'config', '-c': 'config', '--data-dir': 'dataDir', '-d': 'dataDir', '--listen': 'listen', '-l': 'listen',
+};
+
+/** `127.0.0.1:6697`, `[::1]:6697`, `localhost:7000`. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`--listen takes HOST:PORT (e.g. 127.0.0.1:6697), got ${value}`);
+  return { host: m[1] ?? m[2]!, port };
+}
 
 export function parseGlobalArgs(argv: readonly string[]): ParsedArgs {
   const flags: GlobalFlags = { help: false, version: false };
@@ -32,7 +44,8 @@ export function parseGlobalArgs(argv: readonly string[]): ParsedArgs {
     if (key !== undefined) {
       const value = name !== a ? a.slice(eq + 1) : argv[++i];
       if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
-      flags[key] = value;
+      if (key === 'listen') flags.listen = parseListen(value);
+      else flags[key] = value;
     } else if (a === '--help' || a === '-h') {
       flags.help = true;
     } else if ((a === '--version' || a === '-V') && command === undefined) {

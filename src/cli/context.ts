@@ -57,6 +57,13 @@ export class CliContext {
 
   /** Loads the effective configuration; throws ConfigError (with file, line and key) when it is wrong. */
   resolveConfig(): ResolvedConfig {
+    const r = this.resolveConfigFiles();
+    // --listen changes this run only; the store writes back what the files (or defaults) say.
+    if (this.flags.listen) r.config.listen = [{ ...this.flags.listen, tls: false }];
+    return r;
+  }
+
+  private resolveConfigFiles(): ResolvedConfig {
     if (this.flags.config !== undefined) {
       const loaded = loadConfigFile(this.flags.config, { dataDirOverride: this.flags.dataDir });
       return { config: loaded.config, store: ConfigStore.forFile(loaded.config.file!, loaded.text), source: 'file' };
@@ -69,6 +76,7 @@ export class CliContext {
     }
     const config = defaultConfig();
     config.dataDir = dataDir;
-    return { config, store: ConfigStore.forDataDir(config), source: 'defaults' };
+    // The store seeds a new data-dir config from its own copy, so a --listen override is not written.
+    return { config, store: ConfigStore.forDataDir(structuredClone(config)), source: 'defaults' };
   }
 }

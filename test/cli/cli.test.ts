@@ -6,7 +6,7 @@ import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer } from '../harness/bouncer.ts';
-import { freePort, tryConnect, waitForPort } from '../harness/net.ts';
+import { freePort, waitForPort } from '../harness/net.ts';
 import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
 
@@ -114,28 +114,28 @@ test('first run with a config file: admin is created, its password shown once on
   assert.match(p.stdout(), /"msg":"otrbnc stopped"/);
 });
 
-test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain-text warning', async (t) => {
-  if (await tryConnect(6697)) {
-    t.skip('127.0.0.1:6697 is in use here; the embedded defaults need it');
-    return;
-  }
+test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain-text warning', async () => {
+  // The embedded defaults listen on 127.0.0.1:6697 (src/config/load.test.ts); --listen moves this run to a
+  // free port without writing it, so the test does not depend on 6697 being free here.
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'otrbnc-cli-dd-'));
   try {
     const dataDir = join(dir, 'data');
-    const p1 = spawnBouncer({ args: ['--data-dir', dataDir] });
+    const p1 = spawnBouncer({ args: ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`] });
     await p1.waitForOutput(/created user "admin"/);
     await p1.waitForOutput(/"msg":"otrbnc running"/);
-    await p1.waitForPort(6697);
+    await p1.waitForPort(port);
     assert.equal((await p1.stop()).code, 0);
     const written = join(dataDir, 'otrbnc.yml');
     assert.equal(statSync(written).mode & 0o777, 0o600);
     assert.equal(statSync(dataDir).mode & 0o777, 0o700);
     const text = readFileSync(written, 'utf8');
     assert.match(text, /admin:\n\s+password: scrypt\$/);
+    assert.match(text, /port: 6697/, 'the defaults are written, not the --listen of this run');
 
     // Second start: same user, no new password; a plain-text password gets a warning.
     writeFileSync(written, text.replace(/password: scrypt\S+/, 'password: plain-secret'), { mode: 0o600 });
-    const p2 = spawnBouncer({ args: ['--data-dir', dataDir] });
+    const p2 = spawnBouncer({ args: ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`] });
     await p2.waitForOutput(/"msg":"otrbnc running"/);
     assert.doesNotMatch(p2.stderr(), /created user/);
     assert.match(p2.stdout(), /"source":"data-dir"/);
