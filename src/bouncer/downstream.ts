@@ -205,12 +205,9 @@ export class Downstream {
         } else this.status('You are not attached to a network. Use addnetwork, or log in as user/network.');
         return;
       case 'PING':
-        this.write(buildLine(this.serverName, 'PONG', [this.serverName, msg.params[0] ?? '']));
-        return;
       case 'PONG':
-        return;
       case 'QUIT':
-        this.close('Client quit');
+        this.linkCommand(msg);
         return;
       case 'CAP':
         this.onCap(msg);
@@ -276,18 +273,21 @@ export class Downstream {
         this.onAuthenticate(msg);
         return;
       case 'PING':
-        this.write(buildLine('otrbnc', 'PONG', ['otrbnc', msg.params[0] ?? '']));
-        return;
       case 'PONG':
-        return;
       case 'QUIT':
-        this.close('Client quit');
+        this.linkCommand(msg);
         return;
       default:
         if (!PRE_REGISTRATION.has(msg.command)) this.write(buildLine('otrbnc', '451', [this.nick, 'You have not registered']));
         return;
     }
     this.maybeLogin();
+  }
+
+  /** PING, PONG and QUIT, the same before and after registration. */
+  private linkCommand(msg: IrcMessage): void {
+    if (msg.command === 'PING') this.write(buildLine(this.serverName, 'PONG', [this.serverName, msg.params[0] ?? '']));
+    else if (msg.command === 'QUIT') this.close('Client quit');
   }
 
   private onCap(msg: IrcMessage): void {

@@ -1,9 +1,11 @@
 // Long-term DSA keys for interop tests, generated once by real libotr and cached in build/keys/
 // (key generation takes up to a second or two; tests that need a fresh key make their own).
-import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './build-peer.ts';
 import { LibotrPeer } from './libotr-peer.ts';
+import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
+import type { DsaPrivateKey } from '../../src/otr/dsa.ts';
 
 const KEY_DIR = join(REPO_ROOT, 'build', 'keys');
 
@@ -23,4 +25,11 @@ export async function sharedLibotrKey(account: string): Promise<string> {
   }
   unlinkSync(tmp);
   return path;
+}
+
+/** The usual interop setup: one libotr process as account "lib", and our engine's key for account "ours". */
+export async function libotrAndOurKey(): Promise<{ lib: LibotrPeer; ourKey: DsaPrivateKey }> {
+  const [libKey, oursPath] = await Promise.all([sharedLibotrKey('lib'), sharedLibotrKey('ours')]);
+  const lib = await LibotrPeer.start({ account: 'lib', privkey: libKey });
+  return { lib, ourKey: parsePrivateKeys(readFileSync(oursPath, 'utf8'), oursPath)[0]!.key };
 }

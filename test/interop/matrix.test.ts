@@ -5,12 +5,10 @@
 // a send is refused. One libotr process serves the whole file (a fresh peer name per combination).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { POLICY_OPPORTUNISTIC, type OtrVersion, type Policy } from '../../src/otr/api.ts';
-import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
 import type { DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { LibotrPeer, LIBOTR_POLICY as P, type PeerEvent } from './libotr-peer.ts';
-import { sharedLibotrKey } from './keys.ts';
+import { libotrAndOurKey } from './keys.ts';
 import { Bridge, dataKeyIds } from './bridge.ts';
 
 type Starter = 'we' | 'libotr';
@@ -20,9 +18,7 @@ let lib: LibotrPeer;
 let ourKey: DsaPrivateKey;
 
 before(async () => {
-  const [libKey, oursPath] = await Promise.all([sharedLibotrKey('lib'), sharedLibotrKey('ours')]);
-  lib = await LibotrPeer.start({ account: 'lib', privkey: libKey });
-  ourKey = parsePrivateKeys(readFileSync(oursPath, 'utf8'), oursPath)[0]!.key;
+  ({ lib, ourKey } = await libotrAndOurKey());
 });
 
 after(async () => {

@@ -2,24 +2,21 @@
 // send once secure), two libotr instances of one peer (v3 instance tags), and the extra symmetric key.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_ALWAYS, POLICY_OPPORTUNISTIC, type OtrEvent } from '../../src/otr/api.ts';
 import { OtrAccount } from '../../src/otr/index.ts';
-import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
 import type { DsaPrivateKey } from '../../src/otr/dsa.ts';
 import { LibotrPeer, LIBOTR_POLICY as P, settle } from './libotr-peer.ts';
-import { sharedLibotrKey } from './keys.ts';
+import { libotrAndOurKey, sharedLibotrKey } from './keys.ts';
 import { Bridge } from './bridge.ts';
 
 let lib: LibotrPeer;
 let ourKey: DsaPrivateKey;
 
 before(async () => {
-  const [libKey, oursPath] = await Promise.all([sharedLibotrKey('lib'), sharedLibotrKey('ours')]);
-  lib = await LibotrPeer.start({ account: 'lib', privkey: libKey });
-  ourKey = parsePrivateKeys(readFileSync(oursPath, 'utf8'), oursPath)[0]!.key;
+  ({ lib, ourKey } = await libotrAndOurKey());
 });
 
 after(async () => {
