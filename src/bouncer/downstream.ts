@@ -2,7 +2,7 @@
 // negotiation, then relay to and from its network. Writes are joined per tick into one socket write.
 import type { Socket } from 'node:net';
 import { LineReader } from './lines.ts';
-import { parseLine, buildLine, messageLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
+import { overIrcBody, parseLine, buildLine, messageLine, isoTime, rawTag, type IrcMessage } from '../irc/message.ts';
 import type { Network } from './network.ts';
 import type { User } from './user.ts';
 import type { Bouncer } from './index.ts';
@@ -185,8 +185,7 @@ export class Downstream {
     const net = this.network;
     // IRC's 512 bytes (without tags). A message may be longer when a module handles outgoing messages:
     // it may split it itself (the OTR module fragments to the exact budget).
-    const bodyLen = line.length - msg.bodyStart;
-    if (bodyLen > 170 && (bodyLen > 510 || Buffer.byteLength(line) - msg.bodyStart > 510)) {
+    if (overIrcBody(line, msg.bodyStart)) {
       const moduleMayHandle = (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') && net?.modules?.hasOutgoing === true;
       if (!moduleMayHandle) {
         this.tooLong();

@@ -3,7 +3,7 @@
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
 import type { ClientMessage, MessageEvent, OwnPrefix } from '../modules/api.ts';
-import { MAX_IRC_BODY, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
+import { overIrcBody, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
 import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
@@ -600,7 +600,7 @@ export class Network {
           if (r === 'continue') {
             // Only a module may take a message longer than one IRC line (it splits it); never send one as is.
             const out = messageLine('', cmd, t, text);
-            if (out.length > 170 && Buffer.byteLength(out) > MAX_IRC_BODY) {
+            if (overIrcBody(out)) {
               d.tooLong();
               continue;
             }

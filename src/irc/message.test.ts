@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseLine, buildLine, messageLine, parsePrefix, prefixNick, decodeTags, encodeTags, rawTag, actionText, isoTime } from './message.ts';
+import { parseLine, buildLine, messageLine, parsePrefix, prefixNick, decodeTags, encodeTags, rawTag, actionText, isoTime, overIrcBody } from './message.ts';
 
 test('parseLine: tags, prefix, command, middle and trailing params', () => {
   const m = parseLine('@time=2020-01-01T00:00:00.000Z;msgid=a\\sb :nick!id@host PRIVMSG #chan :hello  world')!;
@@ -62,4 +62,13 @@ test('actionText and isoTime', () => {
   assert.equal(actionText('plain'), undefined);
   assert.equal(isoTime(0), '1970-01-01T00:00:00.000Z');
   assert.equal(isoTime(1), '1970-01-01T00:00:00.001Z');
+});
+
+test('overIrcBody counts UTF-8 bytes after the given offset', () => {
+  assert.equal(overIrcBody('x'.repeat(510)), false);
+  assert.equal(overIrcBody('x'.repeat(511)), true);
+  assert.equal(overIrcBody('é'.repeat(255)), false);
+  assert.equal(overIrcBody('é'.repeat(256)), true);
+  assert.equal(overIrcBody('@tag=ééé ' + 'x'.repeat(510), 9), false);
+  assert.equal(overIrcBody('@tag=ééé ' + 'x'.repeat(511), 9), true);
 });

@@ -172,3 +172,9 @@ export function actionText(text: string): string | undefined {
 
 /** The longest line without CRLF that a server takes (RFC 1459: 512 bytes with CRLF), tags aside. */
 export const MAX_IRC_BODY = 510;
+
+/** True when s[from..] is longer than MAX_IRC_BODY bytes in UTF-8 (a UTF-16 unit is at most 3 bytes, so short strings skip the count). */
+export function overIrcBody(s: string, from = 0): boolean {
+  const units = s.length - from;
+  return units * 3 > MAX_IRC_BODY && (units > MAX_IRC_BODY || Buffer.byteLength(from === 0 ? s : s.slice(from)) > MAX_IRC_BODY);
+}
