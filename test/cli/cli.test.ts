@@ -11,6 +11,9 @@ import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
 
 
+// `script` runs its command with $SHELL; pin it so the caller's environment does not matter.
+const scriptEnv = { ...process.env, SHELL: '/bin/sh' };
+
 test('--help lists the commands and flags', async () => {
   const p = spawnBouncer({ args: ['--help'] });
   assert.deepEqual(await p.exited(), { code: 0, signal: null });
@@ -162,9 +165,9 @@ test('npm start -- --config FILE runs the same entry point; SIGTERM stops it', a
 
 test('hash-password on a terminal asks twice without echo', async () => {
   const secret = 'Zebra-Qu1nce!';
-  const cmd = `${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../src/main.ts', import.meta.url).pathname} hash-password`;
+  const cmd = `exec ${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../../src/main.ts', import.meta.url).pathname} hash-password`;
   // util-linux `script` gives the command a pseudo-terminal; both answers arrive pasted in one go.
-  const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: scriptEnv });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -195,8 +198,9 @@ test('first run with stderr redirected to a file: the password goes to the termi
     const outFile = join(dir, 'stdout.log');
     writeFileSync(cfg, `listen:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\n`);
     const main = new URL('../../src/main.ts', import.meta.url).pathname;
-    const cmd = `${process.execPath} --import ${import.meta.resolve('tsx')} ${main} --config ${cfg} >${outFile} 2>${errFile}`;
-    const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // `exec`: whatever $SHELL `script` picks (dash does not exec by itself), Ctrl-C must reach only the bouncer.
+    const cmd = `exec ${process.execPath} --import ${import.meta.resolve('tsx')} ${main} --config ${cfg} >${outFile} 2>${errFile}`;
+    const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: scriptEnv });
     let tty = '';
     const seen = new Promise<string>((resolve) => {
       p.stdout.on('data', (d: Buffer) => {
