@@ -52,7 +52,7 @@ function duration(ms: number): string {
 }
 
 export const STATUS_COMMANDS: StatusCommand[] = [
-  { name: 'help', args: '', help: 'This list of commands', run: (c) => c.reply(helpTable(STATUS_COMMANDS.map((x) => [x.name, x.args, x.help]))) },
+  { name: 'help', args: '[filter]', help: 'This list of commands, or those matching the filter', run: (c) => c.reply(helpTable(STATUS_COMMANDS.map((x) => [x.name, x.args, x.help]), c.args[0])) },
   {
     name: 'listnetworks',
     args: '',

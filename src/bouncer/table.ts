@@ -1,5 +1,6 @@
 // Tables for virtual-nick replies (help, listnetworks, …): cli-table3 without colours, one IRC line per row.
 import Table from 'cli-table3';
+import { minimatch } from 'minimatch';
 
 export function table(head: string[], rows: string[][]): string {
   const t = new Table({ head, style: { head: [], border: [], compact: true } });
@@ -7,6 +8,10 @@ export function table(head: string[], rows: string[][]): string {
   return t.toString();
 }
 
-export function helpTable(rows: string[][]): string {
-  return table(['Command', 'Arguments', 'Description'], rows);
+/** The `help [filter]` reply: rows are [name, args, description]; the filter (ZNC's) is a name prefix or a wildcard. */
+export function helpTable(rows: string[][], filter = ''): string {
+  const f = filter.toLowerCase();
+  const shown = f ? rows.filter((r) => r[0]!.startsWith(f) || minimatch(r[0]!, f, { nocase: true })) : rows;
+  if (shown.length === 0) return `No command matches "${filter}". Usage: help [filter]`;
+  return table(['Command', 'Arguments', 'Description'], shown);
 }

@@ -240,8 +240,8 @@ export class ModuleHost {
     if (!cmd) {
       if (name === 'help' || name === '') {
         const rows = [...m.commands.values()].map((c) => [c.name, c.args, c.help]);
-        rows.unshift(['help', '', 'This list of commands']);
-        m.ctx.reply(helpTable(rows));
+        rows.unshift(['help', '[filter]', 'This list of commands, or those matching the filter']);
+        m.ctx.reply(helpTable(rows, rest.split(/\s+/)[0]));
       } else {
         m.ctx.reply(`Unknown command "${name}". Try: help`);
       }

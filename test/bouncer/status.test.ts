@@ -40,6 +40,18 @@ test('help is a table of every command', async () => {
   }
   await status('nonsense', /^Unknown command "nonsense"\. Try: help$/);
   await status('HELP', /Command/);
+  // help [filter]: a name prefix or a wildcard, any case
+  const rows = async (cmd: string) => {
+    c.mark();
+    const from = c.lines.length;
+    c.send(`PRIVMSG *status :${cmd}`);
+    await c.waitFor((l) => S.test(l) && /└/.test(l));
+    return c.lines.slice(from).filter((l) => S.test(l) && /^│ \S/.test(l.replace(S, ''))).map((l) => l.replace(S, '').split('│')[1]!.trim())
+      .filter((name) => name !== 'Command'); // the header row
+  };
+  assert.deepEqual(await rows('help list'), ['listnetworks', 'listclients', 'listmods']);
+  assert.deepEqual(await rows('help *NET*'), ['listnetworks', 'addnetwork', 'delnetwork']);
+  await status('help zzz', /^No command matches "zzz"\. Usage: help \[filter\]$/);
 });
 
 test('version and uptime', async () => {
