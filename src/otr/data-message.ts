@@ -6,6 +6,7 @@ import type { AesCtrKey } from './crypto/aes.ts';
 import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
 import { OtrParseError, Writer } from './serial.ts';
+import { SEAL, SEAL_CAP, heapRegion } from './crypto/wasm-heap.ts';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
@@ -61,10 +62,21 @@ export interface OutgoingData {
   oldMacKeys: Uint8Array;
 }
 
-/** The buffer sealDataMessage builds in (it holds ciphertext once a call returns), grown as needed. */
-let sealBuf = Buffer.alloc(4096);
-/** The same memory as a plain Uint8Array: the crypto code then sees one array type only (monomorphic). */
-let sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
+/**
+ * The buffer sealDataMessage builds in (it holds ciphertext once a call returns): the SEAL region of the
+ * wasm memory, where the MAC reads it in place, or for a message too long for it a buffer of its own.
+ */
+let heapSeal = heapRegion(SEAL, SEAL_CAP);
+let bigSeal = Buffer.alloc(0);
+
+function sealBuffer(size: number): Buffer {
+  if (size > SEAL_CAP) {
+    if (bigSeal.length < size) bigSeal = Buffer.alloc(Math.max(size, 2 * bigSeal.length));
+    return bigSeal;
+  }
+  if (heapSeal.length === 0) heapSeal = heapRegion(SEAL, SEAL_CAP);
+  return heapSeal;
+}
 
 /**
  * Builds, encrypts and MACs a data message in one buffer and returns it encoded (`?OTR:…​.`): the
@@ -77,12 +89,8 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   const encOff = head + 1 + 8 + 4 + f.nextDh.length + 8 + 4;
   const macOff = encOff + plainLen;
   const size = macOff + 20 + 4 + f.oldMacKeys.length;
-  if (sealBuf.length < size) {
-    sealBuf = Buffer.alloc(Math.max(size, 2 * sealBuf.length));
-    sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
-  }
-  const b = sealBuf;
-  const u = sealU8;
+  const b = sealBuffer(size);
+  const u: Uint8Array = b;
   u[0] = 0;
   u[1] = f.version;
   u[2] = MSG_DATA;

@@ -5,7 +5,7 @@
 // where libotr does 5.
 import { AesCtrKey } from './crypto/aes.ts';
 import { bigintToBytes, bytesToBigint } from './crypto/bigint.ts';
-import { constantTimeEqual, wipe } from './crypto/constant-time.ts';
+import { wipe } from './crypto/constant-time.ts';
 import { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { deriveSessionKeys, generateKeyPair, isValidPublic, wipeSessionKeys, type DhKeyPair, type SessionKeys } from './dh.ts';
 
@@ -79,9 +79,6 @@ class Accepted {
 }
 
 export type KeyCheck = Accepted | { ok: false; reason: string };
-
-/** Scratch for the MAC of an incoming message (compared, then zeroed). */
-const macScratch = new Uint8Array(20);
 
 export class KeyManager {
   ourKeyid: number;
@@ -190,10 +187,7 @@ export class KeyManager {
     p.recvMac ??= new HmacSha1Key(p.keys.recvMac);
     // The bytes before the counter usually repeat from the peer's previous message (HmacSha1Key reuses them).
     const stable = ctr.buffer === authenticated.buffer ? ctr.byteOffset - authenticated.byteOffset : 0;
-    p.recvMac.macInto(authenticated, 0, authenticated.length, macScratch, 0, stable);
-    const macOk = constantTimeEqual(macScratch, mac);
-    macScratch.fill(0);
-    if (!macOk) return { ok: false, reason: 'bad MAC' };
+    if (mac.length !== 20 || !p.recvMac.verify(authenticated, 0, authenticated.length, mac, 0, stable)) return { ok: false, reason: 'bad MAC' };
     if (compareCounter(ctr, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
     return new Accepted(this, p, ctr, senderKeyid, recipientKeyid, nextDh);
   }
