@@ -440,6 +440,12 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
+    // The common line, one whole encoded message: "?OTR:AAM" (or AAI) at the start and no other "?OTR",
+    // so no fragment header either: parseFragment and classify would find just that, with more scans.
+    if ((wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI')) && wire.indexOf('?OTR', 5) < 0) {
+      if (policy.sendWhitespaceTag) this.offer = 'accepted';
+      return this.receiveEncoded(wire);
+    }
     const frag = parseFragment(wire);
     if (frag !== 'none') {
       // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
@@ -750,10 +756,24 @@ export class OtrSession {
     const { text, tlvs } = decodePlaintext(plain);
     wipe(plain);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
-    const extraKey = tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
+    const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
     const now = this.account.now();
+    const finished = tlvs.length > 0 && this.handleTlvs(inst, tlvs, extraKey);
+    if (finished) {
+      inst.state = 'finished';
+      inst.endEncryption();
+      this.emit({ type: 'gone_insecure', reason: 'peer_finished' });
+    } else if (text !== '' && heartbeatDue(inst.lastSent, now)) {
+      this.sendData(inst, '', [], FLAG_IGNORE_UNREADABLE);
+      this.emit({ type: 'heartbeat_sent' });
+    }
+    if (text === '') return { kind: 'internal' };
+    return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+  }
 
+  /** The TLVs of an accepted data message, except the end of the session: true if it has TLV 1 (finished). */
+  private handleTlvs(inst: Instance, tlvs: Tlv[], extraKey: Uint8Array | undefined): boolean {
     const finished = tlvs.some((t) => t.type === TLV_DISCONNECTED);
     const symkey = tlvs.find((t) => t.type === TLV_EXTRA_SYMKEY);
     if (symkey && symkey.value.length >= 4) {
@@ -767,16 +787,7 @@ export class OtrSession {
         if (t) this.handleSmpTlv(inst, t);
       }
     }
-    if (finished) {
-      inst.state = 'finished';
-      inst.endEncryption();
-      this.emit({ type: 'gone_insecure', reason: 'peer_finished' });
-    } else if (text !== '' && heartbeatDue(inst.lastSent, now)) {
-      this.sendData(inst, '', [], FLAG_IGNORE_UNREADABLE);
-      this.emit({ type: 'heartbeat_sent' });
-    }
-    if (text === '') return { kind: 'internal' };
-    return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+    return finished;
   }
 
   /** Called by the account when its private key is set: resumes an AKE that was waiting for it. */

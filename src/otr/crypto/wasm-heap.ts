@@ -28,7 +28,7 @@ export function heap(): Uint8Array {
 
 /** True when `a` is a view of this memory (its byteOffset is then an address in it). */
 export function inHeap(a: Uint8Array): boolean {
-  return a.buffer === sha1Wasm.memory.buffer;
+  return a.buffer === heap().buffer;
 }
 
 const freeSlots: number[] = [];
