@@ -143,54 +143,72 @@ function u32(b: Uint8Array, p: number): number {
   return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
-/** Parses a data message; throws OtrParseError when malformed. Reads by offset (no Reader) and returns views. */
-export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFields {
+/** Where a data message's fields are in its bytes: readDataMessage fills one, without views or copies. */
+export class DataMessageLayout {
+  flags = 0;
+  senderKeyid = 0;
+  recipientKeyid = 0;
+  nextDhOff = 0;
+  nextDhLen = 0;
+  ctrOff = 0;
+  encOff = 0;
+  encLen = 0;
+  /** Also the length of the authenticated bytes (everything before the MAC). */
+  macOff = 0;
+  oldOff = 0;
+  oldLen = 0;
+}
+
+/** Reads the layout of the data message in `bytes` (body from bodyOffset) into `m`; throws OtrParseError when malformed. */
+export function readDataMessage(bytes: Uint8Array, bodyOffset: number, m: DataMessageLayout): void {
   const len = bytes.length;
-  let p = h.bodyOffset;
-  need(len, p, 9, 'header');
-  const flags = bytes[p]!;
-  const senderKeyid = u32(bytes, p + 1);
-  const recipientKeyid = u32(bytes, p + 5);
-  p += 9;
-  need(len, p, 4, 'INT');
-  const dhLen = u32(bytes, p);
-  p += 4;
+  let p = bodyOffset;
+  need(len, p, 13, 'header');
+  m.flags = bytes[p]!;
+  m.senderKeyid = u32(bytes, p + 1);
+  m.recipientKeyid = u32(bytes, p + 5);
+  const dhLen = u32(bytes, p + 9);
+  p += 13;
   need(len, p, dhLen, 'DATA');
-  const nextDh = bytes.subarray(p, p + dhLen);
+  m.nextDhOff = p;
+  m.nextDhLen = dhLen;
   p += dhLen;
-  need(len, p, 8, 'CTR');
-  const ctr = bytes.subarray(p, p + 8);
-  p += 8;
-  need(len, p, 4, 'INT');
-  const encLen = u32(bytes, p);
-  p += 4;
+  need(len, p, 12, 'CTR');
+  m.ctrOff = p;
+  const encLen = u32(bytes, p + 8);
+  p += 12;
   need(len, p, encLen, 'DATA');
-  const encrypted = bytes.subarray(p, p + encLen);
+  m.encOff = p;
+  m.encLen = encLen;
   p += encLen;
-  const authenticated = bytes.subarray(0, p);
-  need(len, p, 20, 'MAC');
-  const mac = bytes.subarray(p, p + 20);
-  p += 20;
-  need(len, p, 4, 'INT');
-  const oldLen = u32(bytes, p);
-  p += 4;
+  need(len, p, 24, 'MAC');
+  m.macOff = p;
+  const oldLen = u32(bytes, p + 20);
+  p += 24;
   need(len, p, oldLen, 'DATA');
-  const oldMacKeys = bytes.subarray(p, p + oldLen);
+  m.oldOff = p;
+  m.oldLen = oldLen;
   p += oldLen;
   if (p !== len) throw new OtrParseError(`${len - p} unexpected trailing bytes`);
+}
+
+/** readDataMessage with the fields as views (tests and tools; the engine reads the layout). */
+export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFields {
+  const m = new DataMessageLayout();
+  readDataMessage(bytes, h.bodyOffset, m);
   return {
     version: h.version,
     senderTag: h.senderTag,
     receiverTag: h.receiverTag,
-    flags,
-    senderKeyid,
-    recipientKeyid,
-    nextDh,
-    ctr,
-    encrypted,
-    mac,
-    oldMacKeys,
-    authenticated,
+    flags: m.flags,
+    senderKeyid: m.senderKeyid,
+    recipientKeyid: m.recipientKeyid,
+    nextDh: bytes.subarray(m.nextDhOff, m.nextDhOff + m.nextDhLen),
+    ctr: bytes.subarray(m.ctrOff, m.ctrOff + 8),
+    encrypted: bytes.subarray(m.encOff, m.encOff + m.encLen),
+    mac: bytes.subarray(m.macOff, m.macOff + 20),
+    oldMacKeys: bytes.subarray(m.oldOff, m.oldOff + m.oldLen),
+    authenticated: bytes.subarray(0, m.macOff),
   };
 }
 

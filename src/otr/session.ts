@@ -15,7 +15,7 @@ import type {
 import type { OtrAccount } from './account.ts';
 import { Ake, type AkeResult } from './ake.ts';
 import { wipe } from './crypto/constant-time.ts';
-import { FLAG_IGNORE_UNREADABLE, decodeDataMessage, readFlags, sealDataMessage } from './data-message.ts';
+import { DataMessageLayout, FLAG_IGNORE_UNREADABLE, readDataMessage, readFlags, sealDataMessage } from './data-message.ts';
 import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
@@ -49,6 +49,8 @@ const V2_FRAGMENTS = -1;
 const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
+/** The layout of the data message being received (read and used before anything is emitted). */
+const dataLayout = new DataMessageLayout();
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
@@ -732,9 +734,9 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    let m;
+    const m = dataLayout;
     try {
-      m = decodeDataMessage(bytes, h);
+      readDataMessage(bytes, h.bodyOffset, m);
     } catch {
       if (!ignorable) {
         this.emit({ type: 'malformed', detail: 'malformed data message' });
@@ -742,7 +744,7 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    const check = inst.keys.check(m.senderKeyid, m.recipientKeyid, m.nextDh, m.ctr, m.authenticated, m.mac);
+    const check = inst.keys.check(bytes, m);
     if (!check.ok) {
       if (!ignorable) {
         this.emit({ type: 'unreadable' });
@@ -751,8 +753,8 @@ export class OtrSession {
       return { kind: 'internal' };
     }
     // Decrypted in place in our copy of the message, and zeroed once read.
-    const plain = m.encrypted;
-    check.aes.xorInPlace(m.ctr, plain, 0, plain.length);
+    check.decryptInPlace();
+    const plain = bytes.subarray(m.encOff, m.encOff + m.encLen);
     const { text, tlvs } = decodePlaintext(plain);
     wipe(plain);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
