@@ -213,6 +213,6 @@ export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFiel
 }
 
 /** The flags byte of a data message too broken to read otherwise (libotr's otrl_proto_data_read_flags). */
-export function readFlags(bytes: Uint8Array, h: Header): number {
-  return bytes.length > h.bodyOffset ? bytes[h.bodyOffset]! : 0;
+export function readFlags(bytes: Uint8Array, bodyOffset: number): number {
+  return bytes.length > bodyOffset ? bytes[bodyOffset]! : 0;
 }

@@ -112,6 +112,8 @@ interface Queued {
 export class OtrSession {
   private readonly master: Instance;
   private readonly instances = new Map<number, Instance>();
+  /** The same instances as a list: best() runs for every message sent, and a Map iterator costs more. */
+  private instanceList: Instance[] = [];
   /** Counts received OTR messages, for "most recent" among instances. */
   private received = 0;
   /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
@@ -137,7 +139,9 @@ export class OtrSession {
   /** libotr's OTRL_INSTAG_BEST: encrypted before finished before plaintext, then the most recent. */
   private best(): Instance {
     let best = this.master;
-    for (const i of this.instances.values()) {
+    const list = this.instanceList;
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k]!;
       if (rank(i) > rank(best) || (rank(i) === rank(best) && i.recvOrder > best.recvOrder)) best = i;
     }
     return best;
@@ -203,7 +207,7 @@ export class OtrSession {
       this.host.inject(text);
       return { kind: 'sent', encrypted: false };
     }
-    if (classify(text) === 'query') {
+    if (text.includes('?OTR') && classify(text) === 'query') {
       // libotr: a typed "?OTR?" (any state) becomes our query message, never encrypted.
       this.sendQuery();
       return { kind: 'sent', encrypted: false };
@@ -331,9 +335,14 @@ export class OtrSession {
 
   /** Injects an OTR-encoded message, fragmented to the host's budget. */
   private injectOtr(inst: Instance, wire: string, version: OtrVersion = inst.version ?? inst.ake.version): void {
+    const max = this.host.maxMessageSize();
+    if (max === 0) {
+      this.host.inject(wire);
+      return;
+    }
     let pieces: string[];
     try {
-      pieces = fragmentMessage(wire, this.host.maxMessageSize(), version, this.account.instanceTag, inst.theirTag);
+      pieces = fragmentMessage(wire, max, version, this.account.instanceTag, inst.theirTag);
     } catch {
       pieces = [wire];
     }
@@ -446,7 +455,7 @@ export class OtrSession {
     // so no fragment header either: parseFragment and classify would find just that, with more scans.
     if ((wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI')) && wire.indexOf('?OTR', 5) < 0) {
       if (policy.sendWhitespaceTag) this.offer = 'accepted';
-      return this.receiveEncoded(wire);
+      return (policy.allowV3 && wire.startsWith('?OTR:AAMD') && this.receiveDataLine(wire)) || this.receiveEncoded(wire);
     }
     const frag = parseFragment(wire);
     if (frag !== 'none') {
@@ -553,7 +562,13 @@ export class OtrSession {
     if (this.instances.size >= MAX_INSTANCES && !this.evictIdleInstance()) return undefined;
     const inst = new Instance(h.senderTag, () => this.account.instanceTag);
     this.instances.set(h.senderTag, inst);
+    this.instanceList.push(inst);
     return { inst, created: true };
+  }
+
+  private dropInstance(tag: number): void {
+    this.instances.delete(tag);
+    this.instanceList = this.instanceList.filter((i) => i.theirTag !== tag);
   }
 
   /** Makes room by forgetting the least recent instance that holds no session; false if all hold one. */
@@ -565,8 +580,25 @@ export class OtrSession {
     }
     if (!victim) return false;
     victim.wipeAll();
-    this.instances.delete(victim.theirTag);
+    this.dropInstance(victim.theirTag);
     return true;
+  }
+
+  /**
+   * The most common line in one step: a v3 data message for us from a peer instance we know. Anything
+   * else (also when it is malformed) gives undefined before any effect, and receiveEncoded takes it.
+   */
+  private receiveDataLine(wire: string): ReceiveResult | undefined {
+    const bytes = decodeOtrMessageShared(wire);
+    if (!bytes || bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
+    const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
+    const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
+    if (receiverTag !== this.account.instanceTag) return undefined;
+    const inst = this.instances.get(senderTag);
+    if (!inst) return undefined;
+    inst.lastRecv = this.account.now();
+    inst.recvOrder = ++this.received;
+    return this.receiveData(inst, bytes, 11);
   }
 
   private receiveEncoded(wire: string): ReceiveResult {
@@ -575,7 +607,7 @@ export class OtrSession {
     const { inst, created, bytes, h } = found;
     const result = this.dispatch(inst, created, wire, bytes, h);
     // An instance met only through a message that started nothing is not kept.
-    if (created && inst.ake.state === 'none' && inst.state === 'plaintext') this.instances.delete(inst.theirTag);
+    if (created && inst.ake.state === 'none' && inst.state === 'plaintext') this.dropInstance(inst.theirTag);
     return result;
   }
 
@@ -616,7 +648,7 @@ export class OtrSession {
       const m = this.master.ake;
       if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state === 'none') inst.ake.copyFrom(m);
     } else if (created && h.type !== MSG_DH_COMMIT) {
-      this.instances.delete(h.senderTag);
+      this.dropInstance(h.senderTag);
       return { result: { kind: 'internal' } };
     }
     inst.lastRecv = this.account.now();
@@ -646,7 +678,7 @@ export class OtrSession {
       case MSG_SIGNATURE:
         return this.akeOutcome(inst, inst.ake.handleSignature(bytes, h));
       case MSG_DATA:
-        return this.receiveData(inst, bytes, h);
+        return this.receiveData(inst, bytes, h.bodyOffset);
       default:
         this.emit({ type: 'malformed', detail: `unknown message type ${h.type}` });
         return { kind: 'internal' };
@@ -722,8 +754,8 @@ export class OtrSession {
   }
 
   /** `bytes` is decodeOtrMessageShared's buffer: everything is read from it before the first event. */
-  private receiveData(inst: Instance, bytes: Uint8Array, h: Header): ReceiveResult {
-    const flags = readFlags(bytes, h);
+  private receiveData(inst: Instance, bytes: Uint8Array, bodyOffset: number): ReceiveResult {
+    const flags = readFlags(bytes, bodyOffset);
     const ignorable = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
     if (inst.state !== 'encrypted' || !inst.keys) {
       // libotr: tell the user, send nothing (it may be for another v2 client of the peer).
@@ -736,7 +768,7 @@ export class OtrSession {
     }
     const m = dataLayout;
     try {
-      readDataMessage(bytes, h.bodyOffset, m);
+      readDataMessage(bytes, bodyOffset, m);
     } catch {
       if (!ignorable) {
         this.emit({ type: 'malformed', detail: 'malformed data message' });
@@ -815,6 +847,7 @@ export class OtrSession {
     this.master.wipeAll();
     for (const i of this.instances.values()) i.wipeAll();
     this.instances.clear();
+    this.instanceList = [];
     for (const r of this.reassemblers.values()) r.clear();
     this.reassemblers.clear();
     this.queue = [];
