@@ -135,10 +135,6 @@ function put32(b: Uint8Array, p: number, v: number): void {
   b[p + 3] = v;
 }
 
-function need(len: number, p: number, n: number, what: string): void {
-  if (p + n > len) throw new OtrParseError(`truncated ${what}`);
-}
-
 function u32(b: Uint8Array, p: number): number {
   return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
@@ -161,35 +157,38 @@ export class DataMessageLayout {
 
 /** Reads the layout of the data message in `bytes` (body from bodyOffset) into `m`; throws OtrParseError when malformed. */
 export function readDataMessage(bytes: Uint8Array, bodyOffset: number, m: DataMessageLayout): void {
+  // Each length is checked before what follows it is read (the checks are written out: this runs for
+  // every message, often before V8 has optimized it, and calls cost there).
   const len = bytes.length;
   let p = bodyOffset;
-  need(len, p, 13, 'header');
+  if (p + 13 > len) throw truncated('header');
   m.flags = bytes[p]!;
   m.senderKeyid = u32(bytes, p + 1);
   m.recipientKeyid = u32(bytes, p + 5);
   const dhLen = u32(bytes, p + 9);
   p += 13;
-  need(len, p, dhLen, 'DATA');
   m.nextDhOff = p;
   m.nextDhLen = dhLen;
   p += dhLen;
-  need(len, p, 12, 'CTR');
+  if (p + 12 > len) throw truncated('next DH key or CTR');
   m.ctrOff = p;
   const encLen = u32(bytes, p + 8);
   p += 12;
-  need(len, p, encLen, 'DATA');
   m.encOff = p;
   m.encLen = encLen;
   p += encLen;
-  need(len, p, 24, 'MAC');
+  if (p + 24 > len) throw truncated('encrypted message or MAC');
   m.macOff = p;
   const oldLen = u32(bytes, p + 20);
   p += 24;
-  need(len, p, oldLen, 'DATA');
   m.oldOff = p;
   m.oldLen = oldLen;
   p += oldLen;
-  if (p !== len) throw new OtrParseError(`${len - p} unexpected trailing bytes`);
+  if (p !== len) throw new OtrParseError(p > len ? 'truncated old MAC keys' : `${len - p} unexpected trailing bytes`);
+}
+
+function truncated(what: string): OtrParseError {
+  return new OtrParseError(`truncated ${what}`);
 }
 
 /** readDataMessage with the fields as views (tests and tools; the engine reads the layout). */

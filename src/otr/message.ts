@@ -47,7 +47,7 @@ export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
   if (start < 0) return undefined;
   const end = text.indexOf('.', start + 5);
   const b64 = text.slice(start + 5, end < 0 ? undefined : end);
-  const max = Buffer.byteLength(b64, 'base64');
+  const max = (b64.length * 3) >>> 2; // what the decoder writes at most (it skips characters outside the alphabet)
   let shared: Buffer;
   if (max <= DECODE_CAP) {
     if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);

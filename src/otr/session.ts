@@ -49,6 +49,7 @@ const V2_FRAGMENTS = -1;
 const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
+const NO_TLVS: Tlv[] = [];
 /** The layout of the data message being received (read and used before anything is emitted). */
 const dataLayout = new DataMessageLayout();
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
@@ -214,7 +215,7 @@ export class OtrSession {
     }
     const b = this.best();
     if (b.state === 'encrypted') {
-      this.sendData(b, text, [], 0);
+      this.sendData(b, text, NO_TLVS, 0);
       return { kind: 'sent', encrypted: true };
     }
     if (b.state === 'finished') {
@@ -788,7 +789,7 @@ export class OtrSession {
     check.decryptInPlace();
     const plain = bytes.subarray(m.encOff, m.encOff + m.encLen);
     const { text, tlvs } = decodePlaintext(plain);
-    wipe(plain);
+    plain.fill(0);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
     const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
