@@ -61,6 +61,14 @@ export const ERROR_MALFORMED = 'You transmitted a malformed data message.';
 /** Most peer instances kept per session; more are refused (a flood of fake instance tags stays bounded). */
 const MAX_INSTANCES = 32;
 
+/**
+ * The common line, one whole encoded message: "?OTR:AAM" (or AAI) at the start and no other "?OTR", so no
+ * fragment header either: parseFragment and classify would find just that, with more scans.
+ */
+function isWholeEncoded(wire: string): boolean {
+  return (wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI')) && wire.indexOf('?OTR', 5) < 0;
+}
+
 function rank(i: Instance): number {
   return i.state === 'encrypted' ? 2 : i.state === 'finished' ? 1 : 0;
 }
@@ -452,12 +460,7 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
-    // The common line, one whole encoded message: "?OTR:AAM" (or AAI) at the start and no other "?OTR",
-    // so no fragment header either: parseFragment and classify would find just that, with more scans.
-    if ((wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI')) && wire.indexOf('?OTR', 5) < 0) {
-      if (policy.sendWhitespaceTag) this.offer = 'accepted';
-      return (policy.allowV3 && wire.startsWith('?OTR:AAMD') && this.receiveDataLine(wire)) || this.receiveEncoded(wire);
-    }
+    if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     const frag = parseFragment(wire);
     if (frag !== 'none') {
       // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
@@ -504,6 +507,7 @@ export class OtrSession {
         return { kind: 'internal' };
       }
       wire = res.message;
+      if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     }
 
     const kind = classify(wire);
@@ -583,6 +587,13 @@ export class OtrSession {
     victim.wipeAll();
     this.dropInstance(victim.theirTag);
     return true;
+  }
+
+  /** A line for which isWholeEncoded holds (what classify would call 'encoded'). */
+  private receiveWholeEncoded(wire: string): ReceiveResult {
+    const policy = this.account.policy;
+    if (policy.sendWhitespaceTag) this.offer = 'accepted';
+    return (policy.allowV3 && wire.startsWith('?OTR:AAMD') && this.receiveDataLine(wire)) || this.receiveEncoded(wire);
   }
 
   /**
