@@ -86,3 +86,18 @@ test('a repeated prefix reuses its state, and a changed one (also in a reused Bu
     assert.equal(hex(out), want, `message ${i}`);
   }
 });
+
+test('many keys grow the wasm memory; keys made before and after still compute the right MACs', () => {
+  const keys = Array.from({ length: 700 }, () => randomBytes(20));
+  const hk = keys.map((k) => new HmacSha1Key(k));
+  const data = randomBytes(300);
+  for (const i of [0, 1, 255, 256, 699]) {
+    assert.equal(hex(hk[i]!.mac(data)), createHmac('sha1', keys[i]!).update(data).digest('hex'), `key ${i}`);
+  }
+  const h = heap();
+  h.set(data, DECODE);
+  h.set(createHmac('sha1', keys[699]!).update(data).digest(), DECODE + 300);
+  const view = h.subarray(DECODE, DECODE + 320);
+  assert.ok(hk[699]!.verify(view, 0, 300, view, 300, 0));
+  for (const k of hk) k.wipe();
+});

@@ -18,17 +18,17 @@ export const DECODE = 16384;
 export const DECODE_CAP = 65536 - DECODE;
 const SLOTS_FROM = 65536;
 
+/** The whole memory. Only allocSlot grows it (the module itself never does), and makes this view anew. */
 let bytes = new Uint8Array(sha1Wasm.memory.buffer);
+let buffer: ArrayBufferLike = bytes.buffer;
 
-/** The whole memory (a growing memory detaches its old buffer: the view is then made anew). */
 export function heap(): Uint8Array {
-  if (bytes.byteLength === 0) bytes = new Uint8Array(sha1Wasm.memory.buffer);
   return bytes;
 }
 
 /** True when `a` is a view of this memory (its byteOffset is then an address in it). */
 export function inHeap(a: Uint8Array): boolean {
-  return a.buffer === heap().buffer;
+  return a.buffer === buffer;
 }
 
 const freeSlots: number[] = [];
@@ -38,7 +38,12 @@ let nextSlot = SLOTS_FROM;
 export function allocSlot(): number {
   const s = freeSlots.pop();
   if (s !== undefined) return s;
-  if (nextSlot + SLOT_SIZE > sha1Wasm.memory.buffer.byteLength) sha1Wasm.memory.grow(1);
+  if (nextSlot + SLOT_SIZE > bytes.length) {
+    // Growing detaches the old buffer: views made from it read as empty from now on (see heapRegion).
+    sha1Wasm.memory.grow(1);
+    bytes = new Uint8Array(sha1Wasm.memory.buffer);
+    buffer = bytes.buffer;
+  }
   const slot = nextSlot;
   nextSlot += SLOT_SIZE;
   return slot;
