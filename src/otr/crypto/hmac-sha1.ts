@@ -6,10 +6,11 @@
 // inner hash: its fixed ~1 µs per call is then smaller than the per-block cost.
 import { createHash, hash as nativeHash, timingSafeEqual } from 'node:crypto';
 import { OUT, TAIL } from './sha1-wasm.ts';
-import { INPUT, allocSlot, freeSlot, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
+import { INPUT, INPUT_CAP, allocSlot, freeSlot, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
 
-/** Measured crossover (build/micro.ts, 2 cores): wasm below, native inner hash from here. */
-const NATIVE_FROM = 768;
+/** Measured crossover (wasm hmac against OpenSSL's inner hash, 2 cores): wasm below, native from here. */
+const NATIVE_FROM = 1280;
+if (NATIVE_FROM > INPUT_CAP) throw new Error('hmac-sha1: the INPUT region must hold what the wasm path hashes');
 
 const IV = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0);
 /** key ⊕ ipad followed by the message, for the native inner hash. */

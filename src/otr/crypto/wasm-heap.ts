@@ -2,8 +2,9 @@
 // Data messages are built (data-message.ts) and decoded (message.ts) right in this memory, so the MAC
 // runs over them without a copy; each HMAC key has a slot with its precomputed states.
 //   [0, 256)            the module's scratch (sha1-wasm.ts)
-//   [256, 1024)         INPUT: a copy of short data from outside the memory, zeroed after use
-//   [1024, 16384)       SEAL: the outgoing data message being built
+//   [256, 1536)         INPUT: a copy of data (shorter than hmac-sha1.ts NATIVE_FROM) from outside the
+//                       memory, zeroed after use
+//   [1536, 16384)       SEAL: the outgoing data message being built
 //   [16384, 65536)      DECODE: the incoming encoded message being read
 //   [65536, …)          key slots, SLOT_SIZE bytes each; the memory grows by a page when they run out
 import { SLOT_SIZE, instantiateSha1Wasm } from './sha1-wasm.ts';
@@ -11,8 +12,8 @@ import { SLOT_SIZE, instantiateSha1Wasm } from './sha1-wasm.ts';
 export const sha1Wasm = instantiateSha1Wasm();
 
 export const INPUT = 256;
-export const INPUT_CAP = 768;
-export const SEAL = 1024;
+export const INPUT_CAP = 1280;
+export const SEAL = 1536;
 export const SEAL_CAP = 16384 - SEAL;
 export const DECODE = 16384;
 export const DECODE_CAP = 65536 - DECODE;
