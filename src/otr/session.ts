@@ -66,7 +66,11 @@ const MAX_INSTANCES = 32;
  * fragment header either: parseFragment and classify would find just that, with more scans.
  */
 function isWholeEncoded(wire: string): boolean {
-  return (wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI')) && wire.indexOf('?OTR', 5) < 0;
+  return startsEncoded(wire) && wire.indexOf('?OTR', 5) < 0;
+}
+
+function startsEncoded(wire: string): boolean {
+  return wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI');
 }
 
 function rank(i: Instance): number {
@@ -507,7 +511,8 @@ export class OtrSession {
         return { kind: 'internal' };
       }
       wire = res.message;
-      if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
+      // classify looks only at the first "?OTR" of a reassembled message: no scan for another one.
+      if (startsEncoded(wire)) return this.receiveWholeEncoded(wire);
     }
 
     const kind = classify(wire);
@@ -589,7 +594,7 @@ export class OtrSession {
     return true;
   }
 
-  /** A line for which isWholeEncoded holds (what classify would call 'encoded'). */
+  /** A line that classify would call 'encoded' and that starts with the encoded message. */
   private receiveWholeEncoded(wire: string): ReceiveResult {
     const policy = this.account.policy;
     if (policy.sendWhitespaceTag) this.offer = 'accepted';
