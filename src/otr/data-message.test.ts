@@ -37,3 +37,18 @@ test('sealDataMessage builds exactly what the reference encoder builds from aes1
     }
   }
 });
+
+test('sealing and decoding in the wasm memory still work after it grew', () => {
+  const aesKey = randomBytes(16);
+  const macKey = randomBytes(20);
+  const seal = () => {
+    const head = { version: 3 as const, senderTag: 0x100, receiverTag: 0x101, flags: 0, senderKeyid: 1, recipientKeyid: 1, nextDh: randomBytes(192), ctr: randomBytes(8), oldMacKeys: new Uint8Array(0) };
+    const want = encodeDataMessage({ ...head, encrypted: aes128Ctr(aesKey, counterBlock(head.ctr), encodePlaintext('hi', [])) }, macKey);
+    assert.equal(sealDataMessage({ ...head, text: 'hi', tlvs: new Uint8Array(0) }, new AesCtrKey(aesKey), new HmacSha1Key(macKey)), want);
+    assert.deepEqual(decodeOtrMessageShared(want), decodeOtrMessage(want));
+  };
+  seal();
+  const many = Array.from({ length: 1000 }, () => new HmacSha1Key(randomBytes(20)));
+  seal();
+  for (const k of many) k.wipe();
+});

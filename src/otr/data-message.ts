@@ -6,6 +6,7 @@ import type { AesCtrKey } from './crypto/aes.ts';
 import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
 import { OtrParseError, Writer } from './serial.ts';
+import { SEAL, SEAL_CAP, heapRegion } from './crypto/wasm-heap.ts';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
@@ -61,10 +62,21 @@ export interface OutgoingData {
   oldMacKeys: Uint8Array;
 }
 
-/** The buffer sealDataMessage builds in (it holds ciphertext once a call returns), grown as needed. */
-let sealBuf = Buffer.alloc(4096);
-/** The same memory as a plain Uint8Array: the crypto code then sees one array type only (monomorphic). */
-let sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
+/**
+ * The buffer sealDataMessage builds in (it holds ciphertext once a call returns): the SEAL region of the
+ * wasm memory, where the MAC reads it in place, or for a message too long for it a buffer of its own.
+ */
+let heapSeal = heapRegion(SEAL, SEAL_CAP);
+let bigSeal = Buffer.alloc(0);
+
+function sealBuffer(size: number): Buffer {
+  if (size > SEAL_CAP) {
+    if (bigSeal.length < size) bigSeal = Buffer.alloc(Math.max(size, 2 * bigSeal.length));
+    return bigSeal;
+  }
+  if (heapSeal.length === 0) heapSeal = heapRegion(SEAL, SEAL_CAP);
+  return heapSeal;
+}
 
 /**
  * Builds, encrypts and MACs a data message in one buffer and returns it encoded (`?OTR:…​.`): the
@@ -77,12 +89,8 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   const encOff = head + 1 + 8 + 4 + f.nextDh.length + 8 + 4;
   const macOff = encOff + plainLen;
   const size = macOff + 20 + 4 + f.oldMacKeys.length;
-  if (sealBuf.length < size) {
-    sealBuf = Buffer.alloc(Math.max(size, 2 * sealBuf.length));
-    sealU8 = new Uint8Array(sealBuf.buffer, sealBuf.byteOffset, sealBuf.length);
-  }
-  const b = sealBuf;
-  const u = sealU8;
+  const b = sealBuffer(size);
+  const u: Uint8Array = b;
   u[0] = 0;
   u[1] = f.version;
   u[2] = MSG_DATA;
@@ -127,66 +135,83 @@ function put32(b: Uint8Array, p: number, v: number): void {
   b[p + 3] = v;
 }
 
-function need(len: number, p: number, n: number, what: string): void {
-  if (p + n > len) throw new OtrParseError(`truncated ${what}`);
-}
-
 function u32(b: Uint8Array, p: number): number {
   return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
-/** Parses a data message; throws OtrParseError when malformed. Reads by offset (no Reader) and returns views. */
-export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFields {
+/** Where a data message's fields are in its bytes: readDataMessage fills one, without views or copies. */
+export class DataMessageLayout {
+  flags = 0;
+  senderKeyid = 0;
+  recipientKeyid = 0;
+  nextDhOff = 0;
+  nextDhLen = 0;
+  ctrOff = 0;
+  encOff = 0;
+  encLen = 0;
+  /** Also the length of the authenticated bytes (everything before the MAC). */
+  macOff = 0;
+  oldOff = 0;
+  oldLen = 0;
+}
+
+/** Reads the layout of the data message in `bytes` (body from bodyOffset) into `m`; throws OtrParseError when malformed. */
+export function readDataMessage(bytes: Uint8Array, bodyOffset: number, m: DataMessageLayout): void {
+  // Each length is checked before what follows it is read (the checks are written out: this runs for
+  // every message, often before V8 has optimized it, and calls cost there).
   const len = bytes.length;
-  let p = h.bodyOffset;
-  need(len, p, 9, 'header');
-  const flags = bytes[p]!;
-  const senderKeyid = u32(bytes, p + 1);
-  const recipientKeyid = u32(bytes, p + 5);
-  p += 9;
-  need(len, p, 4, 'INT');
-  const dhLen = u32(bytes, p);
-  p += 4;
-  need(len, p, dhLen, 'DATA');
-  const nextDh = bytes.subarray(p, p + dhLen);
+  let p = bodyOffset;
+  if (p + 13 > len) throw truncated('header');
+  m.flags = bytes[p]!;
+  m.senderKeyid = u32(bytes, p + 1);
+  m.recipientKeyid = u32(bytes, p + 5);
+  const dhLen = u32(bytes, p + 9);
+  p += 13;
+  m.nextDhOff = p;
+  m.nextDhLen = dhLen;
   p += dhLen;
-  need(len, p, 8, 'CTR');
-  const ctr = bytes.subarray(p, p + 8);
-  p += 8;
-  need(len, p, 4, 'INT');
-  const encLen = u32(bytes, p);
-  p += 4;
-  need(len, p, encLen, 'DATA');
-  const encrypted = bytes.subarray(p, p + encLen);
+  if (p + 12 > len) throw truncated('next DH key or CTR');
+  m.ctrOff = p;
+  const encLen = u32(bytes, p + 8);
+  p += 12;
+  m.encOff = p;
+  m.encLen = encLen;
   p += encLen;
-  const authenticated = bytes.subarray(0, p);
-  need(len, p, 20, 'MAC');
-  const mac = bytes.subarray(p, p + 20);
-  p += 20;
-  need(len, p, 4, 'INT');
-  const oldLen = u32(bytes, p);
-  p += 4;
-  need(len, p, oldLen, 'DATA');
-  const oldMacKeys = bytes.subarray(p, p + oldLen);
+  if (p + 24 > len) throw truncated('encrypted message or MAC');
+  m.macOff = p;
+  const oldLen = u32(bytes, p + 20);
+  p += 24;
+  m.oldOff = p;
+  m.oldLen = oldLen;
   p += oldLen;
-  if (p !== len) throw new OtrParseError(`${len - p} unexpected trailing bytes`);
+  if (p !== len) throw new OtrParseError(p > len ? 'truncated old MAC keys' : `${len - p} unexpected trailing bytes`);
+}
+
+function truncated(what: string): OtrParseError {
+  return new OtrParseError(`truncated ${what}`);
+}
+
+/** readDataMessage with the fields as views (tests and tools; the engine reads the layout). */
+export function decodeDataMessage(bytes: Uint8Array, h: Header): DataMessageFields {
+  const m = new DataMessageLayout();
+  readDataMessage(bytes, h.bodyOffset, m);
   return {
     version: h.version,
     senderTag: h.senderTag,
     receiverTag: h.receiverTag,
-    flags,
-    senderKeyid,
-    recipientKeyid,
-    nextDh,
-    ctr,
-    encrypted,
-    mac,
-    oldMacKeys,
-    authenticated,
+    flags: m.flags,
+    senderKeyid: m.senderKeyid,
+    recipientKeyid: m.recipientKeyid,
+    nextDh: bytes.subarray(m.nextDhOff, m.nextDhOff + m.nextDhLen),
+    ctr: bytes.subarray(m.ctrOff, m.ctrOff + 8),
+    encrypted: bytes.subarray(m.encOff, m.encOff + m.encLen),
+    mac: bytes.subarray(m.macOff, m.macOff + 20),
+    oldMacKeys: bytes.subarray(m.oldOff, m.oldOff + m.oldLen),
+    authenticated: bytes.subarray(0, m.macOff),
   };
 }
 
 /** The flags byte of a data message too broken to read otherwise (libotr's otrl_proto_data_read_flags). */
-export function readFlags(bytes: Uint8Array, h: Header): number {
-  return bytes.length > h.bodyOffset ? bytes[h.bodyOffset]! : 0;
+export function readFlags(bytes: Uint8Array, bodyOffset: number): number {
+  return bytes.length > bodyOffset ? bytes[bodyOffset]! : 0;
 }

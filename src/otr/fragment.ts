@@ -168,8 +168,11 @@ export class Reassembler {
 //   v3: \?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),
 //   v2: \?OTR,(\d{1,5}),(\d{1,5}),([^,]+),
 
-/** Reads up to `max` digits (hex or decimal) ending with `stop` at `p`; the value and where `stop` is, or undefined. */
-function field(line: string, p: number, max: number, hex: boolean, stop: number): [number, number] | undefined {
+/** Where the last successful field() stopped (the index of its `stop` character). */
+let fieldEnd = 0;
+
+/** Reads up to `max` digits (hex or decimal) ending with `stop` at `p`: the value (fieldEnd = where `stop` is), or -1. */
+function field(line: string, p: number, max: number, hex: boolean, stop: number): number {
   let v = 0;
   let i = p;
   for (; i < line.length && i - p <= max; i++) {
@@ -179,12 +182,13 @@ function field(line: string, p: number, max: number, hex: boolean, stop: number)
     if (c >= 0x30 && c <= 0x39) d = c - 0x30;
     else if (hex && c >= 0x61 && c <= 0x66) d = c - 0x57;
     else if (hex && c >= 0x41 && c <= 0x46) d = c - 0x37;
-    else return undefined;
+    else return -1;
     v = hex ? v * 16 + d : v * 10 + d;
   }
   const len = i - p;
-  if (len < 1 || len > max || i >= line.length) return undefined;
-  return [v, i];
+  if (len < 1 || len > max || i >= line.length) return -1;
+  fieldEnd = i;
+  return v;
 }
 
 const COMMA = 0x2c;
@@ -207,23 +211,21 @@ function parse(line: string): FragmentHeader | 'none' | 'bad' {
   let senderTag = 0;
   let receiverTag = 0;
   if (version === 3) {
-    const s = field(line, p, 8, true, BAR);
-    if (!s) return 'bad';
-    const r = field(line, s[1] + 1, 8, true, COMMA);
-    if (!r) return 'bad';
-    senderTag = s[0];
-    receiverTag = r[0];
-    p = r[1] + 1;
+    senderTag = field(line, p, 8, true, BAR);
+    if (senderTag < 0) return 'bad';
+    receiverTag = field(line, fieldEnd + 1, 8, true, COMMA);
+    if (receiverTag < 0) return 'bad';
+    p = fieldEnd + 1;
   }
   const k = field(line, p, 5, false, COMMA);
-  if (!k) return 'bad';
-  const n = field(line, k[1] + 1, 5, false, COMMA);
-  if (!n) return 'bad';
-  const start = n[1] + 1;
+  if (k < 0) return 'bad';
+  const n = field(line, fieldEnd + 1, 5, false, COMMA);
+  if (n < 0) return 'bad';
+  const start = fieldEnd + 1;
   const end = line.indexOf(',', start);
   if (end <= start) return 'bad';
-  if (k[0] > MAX_FRAGMENTS || n[0] > MAX_FRAGMENTS) return 'bad';
-  return { version, senderTag, receiverTag, k: k[0], n: n[0], piece: line.slice(start, end) };
+  if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
+  return { version, senderTag, receiverTag, k, n, piece: line.slice(start, end) };
 }
 
 /** Native: a string is ASCII exactly when its UTF-8 length is its length (Latin-1 characters take 2 bytes). */

@@ -5,8 +5,9 @@
 // where libotr does 5.
 import { AesCtrKey } from './crypto/aes.ts';
 import { bigintToBytes, bytesToBigint } from './crypto/bigint.ts';
-import { constantTimeEqual, wipe } from './crypto/constant-time.ts';
+import { wipe } from './crypto/constant-time.ts';
 import { HmacSha1Key } from './crypto/hmac-sha1.ts';
+import type { DataMessageLayout } from './data-message.ts';
 import { deriveSessionKeys, generateKeyPair, isValidPublic, wipeSessionKeys, type DhKeyPair, type SessionKeys } from './dh.ts';
 
 /**
@@ -50,9 +51,9 @@ class Accepted {
   constructor(
     private readonly manager: KeyManager,
     private readonly p: Pair,
-    private readonly ctr: Uint8Array,
-    private readonly senderKeyid: number,
-    private readonly recipientKeyid: number,
+    /** The message's bytes and its layout: read again by decryptInPlace and commit, before the bytes change. */
+    private readonly bytes: Uint8Array,
+    private readonly m: DataMessageLayout,
     private readonly nextDh: bigint,
   ) {}
 
@@ -60,10 +61,11 @@ class Accepted {
     return this.p.keys.recvAes;
   }
 
-  /** The pair's receive cipher, for decrypting in place. */
-  get aes(): AesCtrKey {
-    this.p.recvAes ??= new AesCtrKey(this.p.keys.recvAes);
-    return this.p.recvAes;
+  /** Decrypts the message's encrypted part in place. */
+  decryptInPlace(): void {
+    const p = this.p;
+    p.recvAes ??= new AesCtrKey(p.keys.recvAes);
+    p.recvAes.xorInPlace(this.bytes, this.bytes, this.m.encOff, this.m.encLen, this.m.ctrOff);
   }
 
   extraKey(): Uint8Array {
@@ -72,16 +74,14 @@ class Accepted {
 
   /** Records the counter and rotates keys. */
   commit(): void {
-    this.p.recvMacUsed = true;
-    this.p.recvCtr.set(this.ctr);
-    this.manager.accepted(this.senderKeyid, this.recipientKeyid, this.nextDh);
+    const { p, bytes, m } = this;
+    p.recvMacUsed = true;
+    for (let i = 0; i < 8; i++) p.recvCtr[i] = bytes[m.ctrOff + i]!;
+    this.manager.accepted(m.senderKeyid, m.recipientKeyid, this.nextDh);
   }
 }
 
 export type KeyCheck = Accepted | { ok: false; reason: string };
-
-/** Scratch for the MAC of an incoming message (compared, then zeroed). */
-const macScratch = new Uint8Array(20);
 
 export class KeyManager {
   ourKeyid: number;
@@ -160,16 +160,12 @@ export class KeyManager {
 
   /**
    * Checks an incoming message's key ids, MAC and counter, without changing anything; `commit()` then
-   * records the counter and rotates keys (call it only once the message is accepted).
+   * records the counter and rotates keys (call it only once the message is accepted). `bytes` must stay
+   * as they are until then.
    */
-  check(
-    senderKeyid: number,
-    recipientKeyid: number,
-    nextDhBytes: Uint8Array,
-    ctr: Uint8Array,
-    authenticated: Uint8Array,
-    mac: Uint8Array,
-  ): KeyCheck {
+  check(bytes: Uint8Array, m: DataMessageLayout): KeyCheck {
+    const senderKeyid = m.senderKeyid;
+    const recipientKeyid = m.recipientKeyid;
     if (
       this.theirKeyid === 0 ||
       senderKeyid === 0 ||
@@ -183,19 +179,15 @@ export class KeyManager {
     if (recipientKeyid === this.ourKeyid && !this.ourCur) return { ok: false, reason: 'key not yet announced' };
     let nextDh = 0n;
     if (senderKeyid === this.theirKeyid) {
-      nextDh = bytesToBigint(nextDhBytes);
+      nextDh = bytesToBigint(bytes.subarray(m.nextDhOff, m.nextDhOff + m.nextDhLen));
       if (!isValidPublic(nextDh)) return { ok: false, reason: 'next DH key out of range' };
     }
     const p = this.pair(recipientKeyid, senderKeyid);
     p.recvMac ??= new HmacSha1Key(p.keys.recvMac);
     // The bytes before the counter usually repeat from the peer's previous message (HmacSha1Key reuses them).
-    const stable = ctr.buffer === authenticated.buffer ? ctr.byteOffset - authenticated.byteOffset : 0;
-    p.recvMac.macInto(authenticated, 0, authenticated.length, macScratch, 0, stable);
-    const macOk = constantTimeEqual(macScratch, mac);
-    macScratch.fill(0);
-    if (!macOk) return { ok: false, reason: 'bad MAC' };
-    if (compareCounter(ctr, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
-    return new Accepted(this, p, ctr, senderKeyid, recipientKeyid, nextDh);
+    if (!p.recvMac.verify(bytes, 0, m.macOff, bytes, m.macOff, m.ctrOff)) return { ok: false, reason: 'bad MAC' };
+    if (compareCounterAt(bytes, m.ctrOff, p.recvCtr) <= 0) return { ok: false, reason: 'counter not increasing (replay)' };
+    return new Accepted(this, p, bytes, m, nextDh);
   }
 
   /** Rotation after an accepted message (Accepted.commit). */
@@ -269,6 +261,11 @@ export function incrementCounter(c: Uint8Array): void {
 }
 
 export function compareCounter(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 8; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return compareCounterAt(a, 0, b);
+}
+
+/** compareCounter of a[at, at+8) with b. */
+function compareCounterAt(a: Uint8Array, at: number, b: Uint8Array): number {
+  for (let i = 0; i < 8; i++) if (a[at + i] !== b[i]) return a[at + i]! - b[i]!;
   return 0;
 }

@@ -1,6 +1,7 @@
 // The OTR message encodings on the wire (spec "OTR message formats" and "Protocol state"):
 // encoded messages `?OTR:<base64>.`, query messages, whitespace tags and error messages.
 import type { OtrVersion, Policy } from './api.ts';
+import { DECODE, DECODE_CAP, heapRegion } from './crypto/wasm-heap.ts';
 
 export const MSG_DH_COMMIT = 0x02;
 export const MSG_DATA = 0x03;
@@ -31,8 +32,10 @@ export function decodeOtrMessage(text: string): Uint8Array | undefined {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
-/** The buffer decodeDataOtrMessage decodes into, grown as needed. */
-let shared = Buffer.alloc(4096);
+/** The DECODE region of the wasm memory (the MAC then reads a data message in place), made anew if it grew. */
+let heapDecode = heapRegion(DECODE, DECODE_CAP);
+/** For a message longer than that region. */
+let bigDecode = Buffer.alloc(0);
 
 /**
  * Like decodeOtrMessage, but into one buffer shared by every caller, to spare an allocation per data
@@ -44,8 +47,15 @@ export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
   if (start < 0) return undefined;
   const end = text.indexOf('.', start + 5);
   const b64 = text.slice(start + 5, end < 0 ? undefined : end);
-  const max = Buffer.byteLength(b64, 'base64');
-  if (shared.length < max) shared = Buffer.alloc(Math.max(max, 2 * shared.length));
+  const max = (b64.length * 3) >>> 2; // what the decoder writes at most (it skips characters outside the alphabet)
+  let shared: Buffer;
+  if (max <= DECODE_CAP) {
+    if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);
+    shared = heapDecode;
+  } else {
+    if (bigDecode.length < max) bigDecode = Buffer.alloc(Math.max(max, 2 * bigDecode.length));
+    shared = bigDecode;
+  }
   // The same decoder as Buffer.from(…, 'base64'), so the same leniency.
   const n = shared.write(b64, 0, 'base64');
   // A plain Uint8Array view: its slice() copies (Buffer's would not).

@@ -15,7 +15,7 @@ import type {
 import type { OtrAccount } from './account.ts';
 import { Ake, type AkeResult } from './ake.ts';
 import { wipe } from './crypto/constant-time.ts';
-import { FLAG_IGNORE_UNREADABLE, decodeDataMessage, readFlags, sealDataMessage } from './data-message.ts';
+import { DataMessageLayout, FLAG_IGNORE_UNREADABLE, readDataMessage, readFlags, sealDataMessage } from './data-message.ts';
 import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
@@ -49,6 +49,9 @@ const V2_FRAGMENTS = -1;
 const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
+const NO_TLVS: Tlv[] = [];
+/** The layout of the data message being received (read and used before anything is emitted). */
+const dataLayout = new DataMessageLayout();
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
 
 /** libotr's default texts for the error codes it sends (pidgin-otr's otr_error_message). */
@@ -57,6 +60,18 @@ export const ERROR_MALFORMED = 'You transmitted a malformed data message.';
 
 /** Most peer instances kept per session; more are refused (a flood of fake instance tags stays bounded). */
 const MAX_INSTANCES = 32;
+
+/**
+ * The common line, one whole encoded message: "?OTR:AAM" (or AAI) at the start and no other "?OTR", so no
+ * fragment header either: parseFragment and classify would find just that, with more scans.
+ */
+function isWholeEncoded(wire: string): boolean {
+  return startsEncoded(wire) && wire.indexOf('?OTR', 5) < 0;
+}
+
+function startsEncoded(wire: string): boolean {
+  return wire.startsWith('?OTR:AAM') || wire.startsWith('?OTR:AAI');
+}
 
 function rank(i: Instance): number {
   return i.state === 'encrypted' ? 2 : i.state === 'finished' ? 1 : 0;
@@ -110,6 +125,8 @@ interface Queued {
 export class OtrSession {
   private readonly master: Instance;
   private readonly instances = new Map<number, Instance>();
+  /** The same instances as a list: best() runs for every message sent, and a Map iterator costs more. */
+  private instanceList: Instance[] = [];
   /** Counts received OTR messages, for "most recent" among instances. */
   private received = 0;
   /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
@@ -135,7 +152,9 @@ export class OtrSession {
   /** libotr's OTRL_INSTAG_BEST: encrypted before finished before plaintext, then the most recent. */
   private best(): Instance {
     let best = this.master;
-    for (const i of this.instances.values()) {
+    const list = this.instanceList;
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k]!;
       if (rank(i) > rank(best) || (rank(i) === rank(best) && i.recvOrder > best.recvOrder)) best = i;
     }
     return best;
@@ -201,14 +220,14 @@ export class OtrSession {
       this.host.inject(text);
       return { kind: 'sent', encrypted: false };
     }
-    if (classify(text) === 'query') {
+    if (text.includes('?OTR') && classify(text) === 'query') {
       // libotr: a typed "?OTR?" (any state) becomes our query message, never encrypted.
       this.sendQuery();
       return { kind: 'sent', encrypted: false };
     }
     const b = this.best();
     if (b.state === 'encrypted') {
-      this.sendData(b, text, [], 0);
+      this.sendData(b, text, NO_TLVS, 0);
       return { kind: 'sent', encrypted: true };
     }
     if (b.state === 'finished') {
@@ -329,9 +348,14 @@ export class OtrSession {
 
   /** Injects an OTR-encoded message, fragmented to the host's budget. */
   private injectOtr(inst: Instance, wire: string, version: OtrVersion = inst.version ?? inst.ake.version): void {
+    const max = this.host.maxMessageSize();
+    if (max === 0) {
+      this.host.inject(wire);
+      return;
+    }
     let pieces: string[];
     try {
-      pieces = fragmentMessage(wire, this.host.maxMessageSize(), version, this.account.instanceTag, inst.theirTag);
+      pieces = fragmentMessage(wire, max, version, this.account.instanceTag, inst.theirTag);
     } catch {
       pieces = [wire];
     }
@@ -440,6 +464,7 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
+    if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     const frag = parseFragment(wire);
     if (frag !== 'none') {
       // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
@@ -486,6 +511,8 @@ export class OtrSession {
         return { kind: 'internal' };
       }
       wire = res.message;
+      // classify looks only at the first "?OTR" of a reassembled message: no scan for another one.
+      if (startsEncoded(wire)) return this.receiveWholeEncoded(wire);
     }
 
     const kind = classify(wire);
@@ -545,7 +572,13 @@ export class OtrSession {
     if (this.instances.size >= MAX_INSTANCES && !this.evictIdleInstance()) return undefined;
     const inst = new Instance(h.senderTag, () => this.account.instanceTag);
     this.instances.set(h.senderTag, inst);
+    this.instanceList.push(inst);
     return { inst, created: true };
+  }
+
+  private dropInstance(tag: number): void {
+    this.instances.delete(tag);
+    this.instanceList = this.instanceList.filter((i) => i.theirTag !== tag);
   }
 
   /** Makes room by forgetting the least recent instance that holds no session; false if all hold one. */
@@ -557,8 +590,32 @@ export class OtrSession {
     }
     if (!victim) return false;
     victim.wipeAll();
-    this.instances.delete(victim.theirTag);
+    this.dropInstance(victim.theirTag);
     return true;
+  }
+
+  /** A line that classify would call 'encoded' and that starts with the encoded message. */
+  private receiveWholeEncoded(wire: string): ReceiveResult {
+    const policy = this.account.policy;
+    if (policy.sendWhitespaceTag) this.offer = 'accepted';
+    return (policy.allowV3 && wire.startsWith('?OTR:AAMD') && this.receiveDataLine(wire)) || this.receiveEncoded(wire);
+  }
+
+  /**
+   * The most common line in one step: a v3 data message for us from a peer instance we know. Anything
+   * else (also when it is malformed) gives undefined before any effect, and receiveEncoded takes it.
+   */
+  private receiveDataLine(wire: string): ReceiveResult | undefined {
+    const bytes = decodeOtrMessageShared(wire);
+    if (!bytes || bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
+    const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
+    const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
+    if (receiverTag !== this.account.instanceTag) return undefined;
+    const inst = this.instances.get(senderTag);
+    if (!inst) return undefined;
+    inst.lastRecv = this.account.now();
+    inst.recvOrder = ++this.received;
+    return this.receiveData(inst, bytes, 11);
   }
 
   private receiveEncoded(wire: string): ReceiveResult {
@@ -567,7 +624,7 @@ export class OtrSession {
     const { inst, created, bytes, h } = found;
     const result = this.dispatch(inst, created, wire, bytes, h);
     // An instance met only through a message that started nothing is not kept.
-    if (created && inst.ake.state === 'none' && inst.state === 'plaintext') this.instances.delete(inst.theirTag);
+    if (created && inst.ake.state === 'none' && inst.state === 'plaintext') this.dropInstance(inst.theirTag);
     return result;
   }
 
@@ -608,7 +665,7 @@ export class OtrSession {
       const m = this.master.ake;
       if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state === 'none') inst.ake.copyFrom(m);
     } else if (created && h.type !== MSG_DH_COMMIT) {
-      this.instances.delete(h.senderTag);
+      this.dropInstance(h.senderTag);
       return { result: { kind: 'internal' } };
     }
     inst.lastRecv = this.account.now();
@@ -638,7 +695,7 @@ export class OtrSession {
       case MSG_SIGNATURE:
         return this.akeOutcome(inst, inst.ake.handleSignature(bytes, h));
       case MSG_DATA:
-        return this.receiveData(inst, bytes, h);
+        return this.receiveData(inst, bytes, h.bodyOffset);
       default:
         this.emit({ type: 'malformed', detail: `unknown message type ${h.type}` });
         return { kind: 'internal' };
@@ -714,8 +771,8 @@ export class OtrSession {
   }
 
   /** `bytes` is decodeOtrMessageShared's buffer: everything is read from it before the first event. */
-  private receiveData(inst: Instance, bytes: Uint8Array, h: Header): ReceiveResult {
-    const flags = readFlags(bytes, h);
+  private receiveData(inst: Instance, bytes: Uint8Array, bodyOffset: number): ReceiveResult {
+    const flags = readFlags(bytes, bodyOffset);
     const ignorable = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
     if (inst.state !== 'encrypted' || !inst.keys) {
       // libotr: tell the user, send nothing (it may be for another v2 client of the peer).
@@ -726,9 +783,9 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    let m;
+    const m = dataLayout;
     try {
-      m = decodeDataMessage(bytes, h);
+      readDataMessage(bytes, bodyOffset, m);
     } catch {
       if (!ignorable) {
         this.emit({ type: 'malformed', detail: 'malformed data message' });
@@ -736,7 +793,7 @@ export class OtrSession {
       }
       return { kind: 'internal' };
     }
-    const check = inst.keys.check(m.senderKeyid, m.recipientKeyid, m.nextDh, m.ctr, m.authenticated, m.mac);
+    const check = inst.keys.check(bytes, m);
     if (!check.ok) {
       if (!ignorable) {
         this.emit({ type: 'unreadable' });
@@ -745,15 +802,29 @@ export class OtrSession {
       return { kind: 'internal' };
     }
     // Decrypted in place in our copy of the message, and zeroed once read.
-    const plain = m.encrypted;
-    check.aes.xorInPlace(m.ctr, plain, 0, plain.length);
+    check.decryptInPlace();
+    const plain = bytes.subarray(m.encOff, m.encOff + m.encLen);
     const { text, tlvs } = decodePlaintext(plain);
-    wipe(plain);
+    plain.fill(0);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
-    const extraKey = tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
+    const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
     const now = this.account.now();
+    const finished = tlvs.length > 0 && this.handleTlvs(inst, tlvs, extraKey);
+    if (finished) {
+      inst.state = 'finished';
+      inst.endEncryption();
+      this.emit({ type: 'gone_insecure', reason: 'peer_finished' });
+    } else if (text !== '' && heartbeatDue(inst.lastSent, now)) {
+      this.sendData(inst, '', [], FLAG_IGNORE_UNREADABLE);
+      this.emit({ type: 'heartbeat_sent' });
+    }
+    if (text === '') return { kind: 'internal' };
+    return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+  }
 
+  /** The TLVs of an accepted data message, except the end of the session: true if it has TLV 1 (finished). */
+  private handleTlvs(inst: Instance, tlvs: Tlv[], extraKey: Uint8Array | undefined): boolean {
     const finished = tlvs.some((t) => t.type === TLV_DISCONNECTED);
     const symkey = tlvs.find((t) => t.type === TLV_EXTRA_SYMKEY);
     if (symkey && symkey.value.length >= 4) {
@@ -767,16 +838,7 @@ export class OtrSession {
         if (t) this.handleSmpTlv(inst, t);
       }
     }
-    if (finished) {
-      inst.state = 'finished';
-      inst.endEncryption();
-      this.emit({ type: 'gone_insecure', reason: 'peer_finished' });
-    } else if (text !== '' && heartbeatDue(inst.lastSent, now)) {
-      this.sendData(inst, '', [], FLAG_IGNORE_UNREADABLE);
-      this.emit({ type: 'heartbeat_sent' });
-    }
-    if (text === '') return { kind: 'internal' };
-    return tlvs.length > 0 ? { kind: 'message', text, encrypted: true, tlvs } : { kind: 'message', text, encrypted: true };
+    return finished;
   }
 
   /** Called by the account when its private key is set: resumes an AKE that was waiting for it. */
@@ -802,6 +864,7 @@ export class OtrSession {
     this.master.wipeAll();
     for (const i of this.instances.values()) i.wipeAll();
     this.instances.clear();
+    this.instanceList = [];
     for (const r of this.reassemblers.values()) r.clear();
     this.reassemblers.clear();
     this.queue = [];

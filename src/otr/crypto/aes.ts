@@ -61,14 +61,14 @@ export class AesCtrKey {
     this.ecb.setAutoPadding(false);
   }
 
-  /** Encrypts or decrypts data[off, off+len) in place with the counter whose top 8 bytes are ctr8[0..8). */
-  xorInPlace(ctr8: Uint8Array, data: Uint8Array, off: number, len: number): void {
+  /** Encrypts or decrypts data[off, off+len) in place with the counter whose top 8 bytes are ctr8[c, c+8). */
+  xorInPlace(ctr8: Uint8Array, data: Uint8Array, off: number, len: number, c = 0): void {
     if (!this.ecb) throw new Error('AesCtrKey: used after wipe');
     if (!(off >= 0 && len >= 0 && off + len <= data.length)) throw new RangeError('AesCtrKey: range outside the data');
-    if (ctr8.length < 8) throw new RangeError('AesCtrKey: the counter must be 8 bytes');
+    if (!(c >= 0 && c + 8 <= ctr8.length)) throw new RangeError('AesCtrKey: the counter must be 8 bytes');
     if (len === 0) return;
-    const hi = ((ctr8[0]! << 24) | (ctr8[1]! << 16) | (ctr8[2]! << 8) | ctr8[3]!) >>> 0;
-    const lo = ((ctr8[4]! << 24) | (ctr8[5]! << 16) | (ctr8[6]! << 8) | ctr8[7]!) >>> 0;
+    const hi = ((ctr8[c]! << 24) | (ctr8[c + 1]! << 16) | (ctr8[c + 2]! << 8) | ctr8[c + 3]!) >>> 0;
+    const lo = ((ctr8[c + 4]! << 24) | (ctr8[c + 5]! << 16) | (ctr8[c + 6]! << 8) | ctr8[c + 7]!) >>> 0;
     const n = Math.ceil(len / 16);
     if (n * 16 > MAX_CACHE_BYTES / 2) {
       // Long messages: their own key stream, nothing ahead.

@@ -1,0 +1,62 @@
+// The memory of the HMAC-SHA1 WebAssembly module (sha1-wasm.ts) and which part of it holds what.
+// Data messages are built (data-message.ts) and decoded (message.ts) right in this memory, so the MAC
+// runs over them without a copy; each HMAC key has a slot with its precomputed states.
+//   [0, 256)            the module's scratch (sha1-wasm.ts)
+//   [256, 1536)         INPUT: a copy of data (shorter than hmac-sha1.ts NATIVE_FROM) from outside the
+//                       memory, zeroed after use
+//   [1536, 16384)       SEAL: the outgoing data message being built
+//   [16384, 65536)      DECODE: the incoming encoded message being read
+//   [65536, …)          key slots, SLOT_SIZE bytes each; the memory grows by a page when they run out
+import { SLOT_SIZE, instantiateSha1Wasm } from './sha1-wasm.ts';
+
+export const sha1Wasm = instantiateSha1Wasm();
+
+export const INPUT = 256;
+export const INPUT_CAP = 1280;
+export const SEAL = 1536;
+export const SEAL_CAP = 16384 - SEAL;
+export const DECODE = 16384;
+export const DECODE_CAP = 65536 - DECODE;
+const SLOTS_FROM = 65536;
+
+/** The whole memory. Only allocSlot grows it (the module itself never does), and makes this view anew. */
+let bytes = new Uint8Array(sha1Wasm.memory.buffer);
+let buffer: ArrayBufferLike = bytes.buffer;
+
+export function heap(): Uint8Array {
+  return bytes;
+}
+
+/** True when `a` is a view of this memory (its byteOffset is then an address in it). */
+export function inHeap(a: Uint8Array): boolean {
+  return a.buffer === buffer;
+}
+
+const freeSlots: number[] = [];
+let nextSlot = SLOTS_FROM;
+
+/** A zeroed slot for one key. */
+export function allocSlot(): number {
+  const s = freeSlots.pop();
+  if (s !== undefined) return s;
+  if (nextSlot + SLOT_SIZE > bytes.length) {
+    // Growing detaches the old buffer: views made from it read as empty from now on (see heapRegion).
+    sha1Wasm.memory.grow(1);
+    bytes = new Uint8Array(sha1Wasm.memory.buffer);
+    buffer = bytes.buffer;
+  }
+  const slot = nextSlot;
+  nextSlot += SLOT_SIZE;
+  return slot;
+}
+
+/** Zeroes a slot and makes it available again. */
+export function freeSlot(slot: number): void {
+  heap().fill(0, slot, slot + SLOT_SIZE);
+  freeSlots.push(slot);
+}
+
+/** A Buffer over [at, at + cap) of the memory; make it anew when its length reads 0 (the memory grew). */
+export function heapRegion(at: number, cap: number): Buffer {
+  return Buffer.from(sha1Wasm.memory.buffer, at, cap);
+}
