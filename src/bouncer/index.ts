@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { mkdir, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { tuneV8, collectStartupGarbage } from './v8-tune.ts';
+import { tuneV8, collectStartupGarbage, idleBackgroundThreads } from './v8-tune.ts';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
 import { randomBytes } from 'node:crypto';
@@ -250,6 +250,7 @@ export async function startBouncer(
   opts: BouncerOptions,
 ): Promise<{ stop(): Promise<void>; listenPorts(): number[]; bouncer: Bouncer }> {
   tuneV8();
+  void idleBackgroundThreads();
   const b = new Bouncer(config, opts);
   await b.start();
   return { stop: () => b.stop(), listenPorts: () => b.listenPorts(), bouncer: b };

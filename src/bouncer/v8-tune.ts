@@ -25,7 +25,6 @@ export function tuneV8(): void {
   // trips after a flood: 38 compiles with 63 ms of compiling among them; 9–11 compiles with this budget,
   // p99 down from 2.0–2.5× ZNC's to 1.4–1.5×). It also brings the OTR data path to full speed sooner.
   setFlagsFromString('--interrupt-budget=4000');
-  void idleBackgroundThreads();
   // A handle on V8's full GC for collectStartupGarbage(); only contexts created from here on see `gc`.
   setFlagsFromString('--expose-gc');
   fullGc = runInNewContext('gc') as () => void;
@@ -58,7 +57,8 @@ export function collectStartupGarbage(): void {
  * ~1.5× ZNC's to ~1.1×, p50 at parity; floods then run a little longer unoptimized (CPU per line in
  * 0.6 → 0.8–1.0 µs, ZNC 5 µs). Linux only, through util-linux's `chrt` (no native code); without it nothing
  * changes. A thread inherits its creator's policy, and the event loop creates libuv's pool lazily, hence
- * the second call. Resolves when done (for tests); callers need not wait.
+ * the second call from collectStartupGarbage(). Resolves when done (for tests); callers need not wait.
+ * For the relay process only: a CPU-bound process (bench:otr) gets its optimized code later this way.
  */
 export function idleBackgroundThreads(): Promise<void> {
   if (process.platform !== 'linux') return Promise.resolve();
