@@ -15,6 +15,7 @@ import type {
 import type { OtrAccount } from './account.ts';
 import { Ake, type AkeResult } from './ake.ts';
 import { wipe } from './crypto/constant-time.ts';
+import { callBegins, callEnds } from './crypto/wasm-heap.ts';
 import { DataMessageLayout, FLAG_IGNORE_UNREADABLE, readDataMessage, readFlags, sealDataMessage } from './data-message.ts';
 import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
@@ -214,6 +215,16 @@ export class OtrSession {
   // ---- sending -------------------------------------------------------------------------------
 
   send(text: string): SendResult {
+    callBegins();
+    try {
+      return this.innerSend(text);
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerSend(text: string): SendResult {
+
     if (this.disposed) return { kind: 'refused', reason: 'no_session' };
     const policy = this.account.policy;
     if (!otrEnabled(policy)) {
@@ -272,6 +283,16 @@ export class OtrSession {
 
   /** Ends the private conversation: TLV 1 to each encrypted instance, then plaintext. */
   finish(): void {
+    callBegins();
+    try {
+      this.innerFinish();
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerFinish(): void {
+
     const all = [this.master, ...this.instances.values()];
     for (const i of all) {
       if (i.state === 'encrypted') {
@@ -294,6 +315,16 @@ export class OtrSession {
    * encrypted conversation becomes FINISHED (sending is refused until finish() or a new AKE), keys wiped.
    */
   peerDisconnected(): void {
+    callBegins();
+    try {
+      this.innerPeerDisconnected();
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerPeerDisconnected(): void {
+
     for (const i of [this.master, ...this.instances.values()]) {
       i.ake.clear();
       if (i.state !== 'encrypted') continue;
@@ -312,6 +343,16 @@ export class OtrSession {
 
   /** libotr's otrl_message_symkey: tells the peer to use the current extra key for `use`; returns the key. */
   extraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): Uint8Array | undefined {
+    callBegins();
+    try {
+      return this.innerExtraSymmetricKey(use, useData);
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerExtraSymmetricKey(use: number, useData: Uint8Array): Uint8Array | undefined {
+
     const b = this.best();
     if (b.state !== 'encrypted' || !b.keys) return undefined;
     const value = new Uint8Array(4 + useData.length);
@@ -383,6 +424,16 @@ export class OtrSession {
   }
 
   smpStart(secret: string, question?: string): void {
+    callBegins();
+    try {
+      this.innerSmpStart(secret, question);
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerSmpStart(secret: string, question?: string): void {
+
     if (question?.includes('\u0000')) {
       this.emit({ type: 'smp_error', reason: 'the question must not contain NUL' });
       return;
@@ -398,6 +449,16 @@ export class OtrSession {
   }
 
   smpRespond(secret: string): void {
+    callBegins();
+    try {
+      this.innerSmpRespond(secret);
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerSmpRespond(secret: string): void {
+
     const b = this.smpTarget();
     if (!b) return;
     if (!b.smp!.awaitingSecret) {
@@ -410,6 +471,16 @@ export class OtrSession {
   }
 
   smpAbort(): void {
+    callBegins();
+    try {
+      this.innerSmpAbort();
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerSmpAbort(): void {
+
     const b = this.best();
     if (b.state !== 'encrypted' || !b.smp) return;
     const tlv = b.smp.abort();
@@ -451,6 +522,16 @@ export class OtrSession {
   // ---- receiving -----------------------------------------------------------------------------
 
   receive(wire: string): ReceiveResult {
+    callBegins();
+    try {
+      return this.innerReceive(wire);
+    } finally {
+      callEnds();
+    }
+  }
+
+  private innerReceive(wire: string): ReceiveResult {
+
     if (this.disposed) return { kind: 'internal' };
     try {
       return this.receiveLine(wire);

@@ -6,7 +6,8 @@
 //                       memory, zeroed after use
 //   [1536, 16384)       SEAL: the outgoing data message being built
 //   [16384, 65536)      DECODE: the incoming encoded message being read
-//   [65536, …)          key slots, SLOT_SIZE bytes each; the memory grows by a page when they run out
+//   [65536, …)          key slots, SLOT_SIZE bytes each; the memory grows by a page (callBegins) before
+//                       they run out
 import { SLOT_SIZE, instantiateSha1Wasm } from './sha1-wasm.ts';
 
 export const sha1Wasm = instantiateSha1Wasm();
@@ -35,19 +36,45 @@ export function inHeap(a: Uint8Array): boolean {
 const freeSlots: number[] = [];
 let nextSlot = SLOTS_FROM;
 
+/** Free slots kept ready by callBegins(): far more than the keys one session call derives (≤ 8). */
+const RESERVE = 64;
+
+let calls = 0;
+
+/**
+ * A session call begins (send, receive, SMP, finish…). The outermost one grows the memory first when fewer
+ * than RESERVE slots are free: growing detaches every view of the memory (a message being read or built in
+ * DECODE or SEAL, TLV values, counters), so it must never happen inside a call, where a key derived in the
+ * middle of a message then finds its slot. Calls nest when an application calls a session from an event.
+ */
+export function callBegins(): void {
+  if (calls++ === 0 && freeSlotCount() < RESERVE) grow();
+}
+
+export function callEnds(): void {
+  calls--;
+}
+
+function grow(): void {
+  sha1Wasm.memory.grow(1);
+  bytes = new Uint8Array(sha1Wasm.memory.buffer);
+  buffer = bytes.buffer;
+}
+
 /** A zeroed slot for one key. */
 export function allocSlot(): number {
   const s = freeSlots.pop();
   if (s !== undefined) return s;
-  if (nextSlot + SLOT_SIZE > bytes.length) {
-    // Growing detaches the old buffer: views made from it read as empty from now on (see heapRegion).
-    sha1Wasm.memory.grow(1);
-    bytes = new Uint8Array(sha1Wasm.memory.buffer);
-    buffer = bytes.buffer;
-  }
+  // Only outside session calls (tests), or with more keys in one call than RESERVE.
+  if (nextSlot + SLOT_SIZE > bytes.length) grow();
   const slot = nextSlot;
   nextSlot += SLOT_SIZE;
   return slot;
+}
+
+/** Slots that allocSlot can hand out without growing the memory. */
+export function freeSlotCount(): number {
+  return freeSlots.length + Math.floor((bytes.length - nextSlot) / SLOT_SIZE);
 }
 
 /** Zeroes a slot and makes it available again. */

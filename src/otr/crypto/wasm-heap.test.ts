@@ -1,0 +1,90 @@
+// Growing the wasm memory detaches every view of it: it must never happen while a message is in use.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allocSlot, freeSlotCount, freeSlot } from './wasm-heap.ts';
+import { deliver, makeSide, pump, testKeys, texts, type Side } from '../testing/pair.ts';
+
+/** pump(), with the key slots used up before every delivery. */
+function pumpFull(a: Side, b: Side, held: number[]): void {
+  while (a.outbox.length || b.outbox.length) {
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      while (from.outbox.length) {
+        while (freeSlotCount() > 0) held.push(allocSlot());
+        deliver(from.outbox.shift()!, to);
+      }
+    }
+  }
+}
+
+test('a message whose keys need new slots when the memory is full still decrypts (no grow mid-message)', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  pump(a, b);
+  const held: number[] = [];
+  try {
+    for (let round = 0; round < 6; round++) {
+      // Leave no free slot: the MAC keys the next messages derive must come from a grown memory.
+      while (freeSlotCount() > 0) held.push(allocSlot());
+      a.session.send(`ping ${round}`);
+      pumpFull(a, b, held);
+      b.session.send(`pong ${round}`);
+      pumpFull(a, b, held);
+      assert.ok(texts(b).includes(`ping ${round}`), `round ${round}: bob read ${JSON.stringify(b.events.slice(-3))}`);
+      assert.ok(texts(a).includes(`pong ${round}`), `round ${round}: alice read ${JSON.stringify(a.events.slice(-3))}`);
+    }
+  } finally {
+    for (const s of held) freeSlot(s);
+  }
+});
+
+test('SMP, whose replies are sent while a received message is being read, with the memory full at every step', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  pump(a, b);
+  const held: number[] = [];
+  try {
+    a.session.smpStart('s3cret', 'the word?');
+    pumpFull(a, b, held);
+    b.session.smpRespond('s3cret');
+    pumpFull(a, b, held);
+    const types = (s: Side) => s.events.map((e) => e.type);
+    assert.ok(types(a).includes('smp_success'), JSON.stringify(a.events));
+    assert.ok(types(b).includes('smp_success'), JSON.stringify(b.events));
+  } finally {
+    for (const s of held) freeSlot(s);
+  }
+});
+
+test('a session called from an event handler in the middle of a receive does not grow the memory under it', async () => {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  const held: number[] = [];
+  // Bob answers the SMP question from inside the event, while his session is still reading alice's message.
+  b.session.dispose();
+  b.session = b.account.createSession('alice', {
+    inject: (w) => b.outbox.push(w),
+    event: (e) => {
+      b.events.push(e);
+      if (e.type === 'smp_asked') {
+        while (freeSlotCount() > 0) held.push(allocSlot());
+        b.session.smpRespond('s3cret');
+      }
+    },
+    maxMessageSize: () => 0,
+  });
+  a.session.startAke();
+  pump(a, b);
+  try {
+    a.session.smpStart('s3cret');
+    pumpFull(a, b, held);
+    assert.ok(a.events.some((e) => e.type === 'smp_success'), JSON.stringify(a.events.slice(-4)));
+    assert.ok(b.events.some((e) => e.type === 'smp_success'), JSON.stringify(b.events.slice(-4)));
+  } finally {
+    for (const s of held) freeSlot(s);
+  }
+});
