@@ -4,6 +4,15 @@ import assert from 'node:assert/strict';
 import { allocSlot, freeSlotCount, freeSlot } from './wasm-heap.ts';
 import { deliver, makeSide, pump, testKeys, texts, type Side } from '../testing/pair.ts';
 
+async function encryptedPair(): Promise<[Side, Side]> {
+  const [ka, kb] = await testKeys();
+  const a = makeSide('alice', 'bob', ka);
+  const b = makeSide('bob', 'alice', kb);
+  a.session.startAke();
+  pump(a, b);
+  return [a, b];
+}
+
 /** pump(), with the key slots used up before every delivery. */
 function pumpFull(a: Side, b: Side, held: number[]): void {
   while (a.outbox.length || b.outbox.length) {
@@ -17,11 +26,7 @@ function pumpFull(a: Side, b: Side, held: number[]): void {
 }
 
 test('a message whose keys need new slots when the memory is full still decrypts (no grow mid-message)', async () => {
-  const [ka, kb] = await testKeys();
-  const a = makeSide('alice', 'bob', ka);
-  const b = makeSide('bob', 'alice', kb);
-  a.session.startAke();
-  pump(a, b);
+  const [a, b] = await encryptedPair();
   const held: number[] = [];
   try {
     for (let round = 0; round < 6; round++) {
@@ -40,11 +45,7 @@ test('a message whose keys need new slots when the memory is full still decrypts
 });
 
 test('SMP, whose replies are sent while a received message is being read, with the memory full at every step', async () => {
-  const [ka, kb] = await testKeys();
-  const a = makeSide('alice', 'bob', ka);
-  const b = makeSide('bob', 'alice', kb);
-  a.session.startAke();
-  pump(a, b);
+  const [a, b] = await encryptedPair();
   const held: number[] = [];
   try {
     a.session.smpStart('s3cret', 'the word?');
