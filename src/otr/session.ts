@@ -212,9 +212,23 @@ export class OtrSession {
     this.host.event(e);
   }
 
+  /**
+   * Runs a public call between callBegins() and callEnds(): the wasm memory may grow only as the outermost
+   * call begins, never while a message is being read or built (crypto/wasm-heap.ts).
+   */
+  private call<T>(body: () => T): T {
+    callBegins();
+    try {
+      return body();
+    } finally {
+      callEnds();
+    }
+  }
+
   // ---- sending -------------------------------------------------------------------------------
 
   send(text: string): SendResult {
+    // The call() wrapper written out: this runs for every message, and a closure costs before V8 inlines it.
     callBegins();
     try {
       return this.innerSend(text);
@@ -224,7 +238,6 @@ export class OtrSession {
   }
 
   private innerSend(text: string): SendResult {
-
     if (this.disposed) return { kind: 'refused', reason: 'no_session' };
     const policy = this.account.policy;
     if (!otrEnabled(policy)) {
@@ -283,16 +296,10 @@ export class OtrSession {
 
   /** Ends the private conversation: TLV 1 to each encrypted instance, then plaintext. */
   finish(): void {
-    callBegins();
-    try {
-      this.innerFinish();
-    } finally {
-      callEnds();
-    }
+    this.call(() => this.innerFinish());
   }
 
   private innerFinish(): void {
-
     const all = [this.master, ...this.instances.values()];
     for (const i of all) {
       if (i.state === 'encrypted') {
@@ -315,16 +322,10 @@ export class OtrSession {
    * encrypted conversation becomes FINISHED (sending is refused until finish() or a new AKE), keys wiped.
    */
   peerDisconnected(): void {
-    callBegins();
-    try {
-      this.innerPeerDisconnected();
-    } finally {
-      callEnds();
-    }
+    this.call(() => this.innerPeerDisconnected());
   }
 
   private innerPeerDisconnected(): void {
-
     for (const i of [this.master, ...this.instances.values()]) {
       i.ake.clear();
       if (i.state !== 'encrypted') continue;
@@ -343,16 +344,10 @@ export class OtrSession {
 
   /** libotr's otrl_message_symkey: tells the peer to use the current extra key for `use`; returns the key. */
   extraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): Uint8Array | undefined {
-    callBegins();
-    try {
-      return this.innerExtraSymmetricKey(use, useData);
-    } finally {
-      callEnds();
-    }
+    return this.call(() => this.innerExtraSymmetricKey(use, useData));
   }
 
   private innerExtraSymmetricKey(use: number, useData: Uint8Array): Uint8Array | undefined {
-
     const b = this.best();
     if (b.state !== 'encrypted' || !b.keys) return undefined;
     const value = new Uint8Array(4 + useData.length);
@@ -424,16 +419,10 @@ export class OtrSession {
   }
 
   smpStart(secret: string, question?: string): void {
-    callBegins();
-    try {
-      this.innerSmpStart(secret, question);
-    } finally {
-      callEnds();
-    }
+    this.call(() => this.innerSmpStart(secret, question));
   }
 
   private innerSmpStart(secret: string, question?: string): void {
-
     if (question?.includes('\u0000')) {
       this.emit({ type: 'smp_error', reason: 'the question must not contain NUL' });
       return;
@@ -449,16 +438,10 @@ export class OtrSession {
   }
 
   smpRespond(secret: string): void {
-    callBegins();
-    try {
-      this.innerSmpRespond(secret);
-    } finally {
-      callEnds();
-    }
+    this.call(() => this.innerSmpRespond(secret));
   }
 
   private innerSmpRespond(secret: string): void {
-
     const b = this.smpTarget();
     if (!b) return;
     if (!b.smp!.awaitingSecret) {
@@ -471,16 +454,10 @@ export class OtrSession {
   }
 
   smpAbort(): void {
-    callBegins();
-    try {
-      this.innerSmpAbort();
-    } finally {
-      callEnds();
-    }
+    this.call(() => this.innerSmpAbort());
   }
 
   private innerSmpAbort(): void {
-
     const b = this.best();
     if (b.state !== 'encrypted' || !b.smp) return;
     const tlv = b.smp.abort();
@@ -522,6 +499,7 @@ export class OtrSession {
   // ---- receiving -----------------------------------------------------------------------------
 
   receive(wire: string): ReceiveResult {
+    // The call() wrapper written out: this runs for every message, and a closure costs before V8 inlines it.
     callBegins();
     try {
       return this.innerReceive(wire);
@@ -531,7 +509,6 @@ export class OtrSession {
   }
 
   private innerReceive(wire: string): ReceiveResult {
-
     if (this.disposed) return { kind: 'internal' };
     try {
       return this.receiveLine(wire);
