@@ -320,7 +320,7 @@ async function main(): Promise<void> {
   };
   const load = (name: string) => {
     const path = join(keyDir, `${name}.key`);
-    return parsePrivateKeys(readFileSync(path, 'utf8'), path).find((k) => k.account === `${name}@bench`)!.key;
+    return parsePrivateKeys(readFileSync(path), path).find((k) => k.account === `${name}@bench`)!.key;
   };
   const lib: LibRun = { version: '', gcrypt: '', workloads: {}, ok: true };
   const ours: Partial<Record<Key, Figures>> = {};

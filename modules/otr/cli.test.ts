@@ -40,7 +40,7 @@ test('import irssi-otr files, list, trust and distrust offline', async () => {
 
     const dir = otrStorageDir(data, 'alice', 'libera');
     for (const f of ['otr.key', 'otr.fp', 'otr.instag']) assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, f);
-    const keys = parsePrivateKeys(await readFile(join(dir, 'otr.key'), 'utf8'));
+    const keys = parsePrivateKeys(await readFile(join(dir, 'otr.key')));
     assert.deepEqual(keys.map((k) => [k.account, k.protocol]), [['alice', 'irc']]);
 
     const list = await run(['fingerprints', '--user', 'alice', '--network', 'libera'], data);

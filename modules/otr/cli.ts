@@ -164,7 +164,7 @@ async function importFiles(
   };
 
   if (keyPath) {
-    const keys = parsePrivateKeys(await readFile(keyPath, 'utf8'), keyPath);
+    const keys = parsePrivateKeys(await readFile(keyPath), keyPath);
     const account = pickAccount(keys.map((k) => k.account), keyPath);
     const entry = keys.find((k) => k.account === account);
     if (!entry) throw new CliError(`${keyPath} has no key for account ${v.account ?? '(any)'}.`);

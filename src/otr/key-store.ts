@@ -31,18 +31,19 @@ export interface AccountFiles {
   fingerprints: KnownFingerprint[];
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** The file's bytes (private keys are parsed from bytes), or undefined when it does not exist. */
+async function readOptional(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KeyFileError(path, `cannot read: ${(e as Error).message}`);
   }
 }
 
-function readOptionalSync(path: string): string | undefined {
+function readOptionalSync(path: string): Buffer | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KeyFileError(path, `cannot read: ${(e as Error).message}`);
@@ -71,12 +72,12 @@ export class KeyStore {
 
   async readFingerprints(): Promise<FingerprintEntry[]> {
     const t = await readOptional(this.fingerprintPath);
-    return t === undefined ? [] : parseFingerprints(t, this.fingerprintPath);
+    return t === undefined ? [] : parseFingerprints(t.toString('utf8'), this.fingerprintPath);
   }
 
   async readInstanceTags(): Promise<InstanceTagEntry[]> {
     const t = await readOptional(this.instanceTagPath);
-    return t === undefined ? [] : parseInstanceTags(t, this.instanceTagPath);
+    return t === undefined ? [] : parseInstanceTags(t.toString('utf8'), this.instanceTagPath);
   }
 
   /** Everything stored for one account; missing files or entries come back undefined / empty. */
@@ -92,8 +93,8 @@ export class KeyStore {
     const t = readOptionalSync(this.instanceTagPath);
     return pick(
       k === undefined ? [] : parsePrivateKeys(k, this.privateKeyPath),
-      f === undefined ? [] : parseFingerprints(f, this.fingerprintPath),
-      t === undefined ? [] : parseInstanceTags(t, this.instanceTagPath),
+      f === undefined ? [] : parseFingerprints(f.toString('utf8'), this.fingerprintPath),
+      t === undefined ? [] : parseInstanceTags(t.toString('utf8'), this.instanceTagPath),
       account,
       protocol,
     );

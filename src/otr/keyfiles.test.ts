@@ -11,6 +11,10 @@ import {
   serializePrivateKeys,
 } from './keyfiles.ts';
 import { fingerprint, type DsaPrivateKey } from './dsa.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyStore, PRIVATE_KEY_FILE } from './key-store.ts';
 
 // A real 1024/160 DSA key as libotr 4.1.1 wrote it (test key, never used for anything else).
 const LIBOTR_FILE = `(privkeys
@@ -172,4 +176,24 @@ test('instance tags: libotr\'s file reads, and ours round-trips', () => {
   assert.equal(serializeInstanceTags(tags), libotr);
   const many = [...tags, { account: 'nick@net', protocol: 'prpl-irc', instanceTag: 0xffffffff }, { account: 'b', protocol: 'irc', instanceTag: 0x100 }];
   assert.deepEqual(parseInstanceTags(serializeInstanceTags(many)), many);
+});
+
+test('libotr wrote x as a quoted string of raw bytes (libgcrypt does when they print): read from the file bytes', async () => {
+  // A bench key libotr 4.1.1 generated (test key only): `(x "Y.[!\xEC\xD6\xFB…")`, bytes ≥ 0x80 written raw.
+  const path = new URL('../../test/fixtures/libotr-quoted-x.key', import.meta.url);
+  const bytes = readFileSync(path);
+  assert.ok(bytes.includes(Buffer.from('(x "')), 'the fixture has a quoted x');
+  const [e] = parsePrivateKeys(bytes, 'alice.key'); // checks y = g^x mod p
+  assert.equal(e!.account, 'alice@bench');
+  // Our writer puts x back as hex; reading that gives the same key.
+  assert.deepEqual(parsePrivateKeys(serializePrivateKeys([e!]))[0]!.key, e!.key);
+  // Through the key store, as the *otr module loads it.
+  const dir = mkdtempSync(join(tmpdir(), 'otrbnc-quoted-x-'));
+  try {
+    writeFileSync(join(dir, PRIVATE_KEY_FILE), bytes);
+    assert.deepEqual(new KeyStore(dir).loadAccountSync('alice@bench', 'irc').privateKey, e!.key);
+    assert.deepEqual((await new KeyStore(dir).loadAccount('alice@bench', 'irc')).privateKey, e!.key);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

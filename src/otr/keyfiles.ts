@@ -42,12 +42,17 @@ export interface InstanceTagEntry {
 /** An atom's bytes, or a list. Atoms keep how they were written only as far as the reader cares. */
 type Sexp = Uint8Array | Sexp[];
 
+/**
+ * Reads libgcrypt's S-expressions from the file's bytes, one char per byte (latin1): libgcrypt writes an
+ * MPI whose bytes happen to be printable as a quoted string with raw bytes ≥ 0x80 (e.g. `(x "Y.[!…")`),
+ * which a UTF-8 decode of the file would destroy. Text atoms (names) are decoded as UTF-8 from their bytes.
+ */
 class SexpReader {
   private pos = 0;
   private readonly text: string;
 
-  constructor(text: string, private readonly file: string) {
-    this.text = text;
+  constructor(bytes: Uint8Array, private readonly file: string) {
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   }
 
   fail(detail: string, at = this.pos): never {
@@ -130,12 +135,9 @@ class SexpReader {
 
   private readVerbatim(len: number, prefix: number): Uint8Array {
     const start = this.pos + prefix;
-    // Lengths count bytes; key files are ASCII in practice, so count in UTF-8 to be exact.
-    const bytes = Buffer.from(this.text.slice(start), 'utf8');
-    if (bytes.length < len) this.fail('verbatim string runs past the end of the file');
-    const value = Uint8Array.from(bytes.subarray(0, len));
-    this.pos = start + Buffer.from(value).toString('utf8').length;
-    return value;
+    if (start + len > this.text.length) this.fail('verbatim string runs past the end of the file');
+    this.pos = start + len;
+    return Uint8Array.from(Buffer.from(this.text.slice(start, start + len), 'latin1'));
   }
 
   private readQuoted(): Uint8Array {
@@ -143,16 +145,13 @@ class SexpReader {
     const start = this.pos;
     let i = start + 1;
     const out: number[] = [];
-    const pushStr = (s: string) => { for (const b of Buffer.from(s, 'utf8')) out.push(b); };
     for (;;) {
       if (i >= t.length) this.fail('quoted string not closed', start);
       const c = t[i]!;
       if (c === '"') break;
       if (c !== '\\') {
-        const cp = t.codePointAt(i)!;
-        const ch = String.fromCodePoint(cp);
-        pushStr(ch);
-        i += ch.length;
+        out.push(t.charCodeAt(i)); // a byte (latin1 text)
+        i++;
         continue;
       }
       const e = t[i + 1];
@@ -196,7 +195,7 @@ class SexpReader {
     const m = /^[A-Za-z0-9\-./_:*+=@!$%&~^?<>[\]{}']+/.exec(this.text.slice(start, start + 4096));
     if (!m) this.fail(`unexpected character ${JSON.stringify(this.text[start])}`);
     this.pos = start + m[0].length;
-    return Uint8Array.from(Buffer.from(m[0], 'utf8'));
+    return Uint8Array.from(Buffer.from(m[0], 'latin1'));
   }
 }
 
@@ -219,9 +218,9 @@ function unsignedFromTwosComplement(bytes: Uint8Array): bigint {
   return hex.length === 0 ? 0n : BigInt('0x' + hex);
 }
 
-/** Parses a libotr private key file. `file` names it in errors. */
-export function parsePrivateKeys(text: string, file = 'private key file'): PrivateKeyEntry[] {
-  const r = new SexpReader(text, file);
+/** Parses a libotr private key file: its bytes (read it without decoding), or text. `file` names it in errors. */
+export function parsePrivateKeys(content: Uint8Array | string, file = 'private key file'): PrivateKeyEntry[] {
+  const r = new SexpReader(typeof content === 'string' ? Buffer.from(content, 'utf8') : content, file);
   const top = r.readTop();
   if (!Array.isArray(top) || head(top) !== 'privkeys') {
     throw new KeyFileError(file, 'not a libotr private key file (expected "(privkeys …)")');

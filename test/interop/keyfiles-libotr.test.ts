@@ -90,7 +90,7 @@ test('key store: replacing one account keeps the others; bad files give KeyFileE
   const [k1, k2] = await Promise.all([generateDsaKey(), generateDsaKey()]);
   await Promise.all([store.savePrivateKey('a', 'irc', k1), store.savePrivateKey('b', 'irc', k1)]);
   await store.savePrivateKey('a', 'irc', k2);
-  const keys = parsePrivateKeys(readFileSync(store.privateKeyPath, 'utf8'));
+  const keys = parsePrivateKeys(readFileSync(store.privateKeyPath));
   assert.deepEqual(keys.map((e) => [e.account, fingerprint(e.key)]), [['b', fingerprint(k1)], ['a', fingerprint(k2)]]);
 
   writeFileSync(store.fingerprintPath, 'garbage without tabs\n');

@@ -31,5 +31,5 @@ export async function sharedLibotrKey(account: string): Promise<string> {
 export async function libotrAndOurKey(): Promise<{ lib: LibotrPeer; ourKey: DsaPrivateKey }> {
   const [libKey, oursPath] = await Promise.all([sharedLibotrKey('lib'), sharedLibotrKey('ours')]);
   const lib = await LibotrPeer.start({ account: 'lib', privkey: libKey });
-  return { lib, ourKey: parsePrivateKeys(readFileSync(oursPath, 'utf8'), oursPath)[0]!.key };
+  return { lib, ourKey: parsePrivateKeys(readFileSync(oursPath), oursPath)[0]!.key };
 }
