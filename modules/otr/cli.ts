@@ -67,7 +67,7 @@ export async function runOtrCli(argv: string[], dataDir: string, io: CliIo): Pro
   const store = new FileStore(dir, v.user, async (name, data) => {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(join(dir, name), data, 0o600);
-  });
+  }, (name, aside) => io.err(`warning: ${name} could not be read; renamed to ${aside}`));
   try {
     switch (sub) {
       case 'fingerprints':

@@ -6,6 +6,7 @@ import { OtrAccount } from '../../src/otr/index.ts';
 import { generateDsaKey } from '../../src/otr/keygen.ts';
 import { createOtrModule } from './otr-module.ts';
 import { FileStore } from './file-store.ts';
+import { T } from './texts.ts';
 
 const otr: ModuleDefinition = {
   name: 'otr',
@@ -13,7 +14,10 @@ const otr: ModuleDefinition = {
   create(ctx) {
     return createOtrModule(ctx, {
       createAccount: (opts) => new OtrAccount(opts),
-      store: new FileStore(ctx.storageDir, ctx.userName, (name, data) => ctx.writeFileAtomic(name, data)),
+      store: new FileStore(ctx.storageDir, ctx.userName, (name, data) => ctx.writeFileAtomic(name, data), (name, aside) => {
+        ctx.logger.warn({ file: name, renamedTo: aside }, 'otr: unreadable file renamed aside');
+        ctx.reply(T.fileSetAside(name, aside));
+      }),
       generateKey: generateDsaKey,
     });
   },

@@ -187,7 +187,7 @@ test('libotr wrote x as a quoted string of raw bytes (libgcrypt does when they p
   assert.equal(e!.account, 'alice@bench');
   // Our writer puts x back as hex; reading that gives the same key.
   assert.deepEqual(parsePrivateKeys(serializePrivateKeys([e!]))[0]!.key, e!.key);
-  // Through the key store, as the *otr module loads it.
+  // Through the engine's key store (the *otr module's own store is tested in modules/otr/file-store.test.ts).
   const dir = mkdtempSync(join(tmpdir(), 'otrbnc-quoted-x-'));
   try {
     writeFileSync(join(dir, PRIVATE_KEY_FILE), bytes);

@@ -4,12 +4,14 @@
 // the module is loaded afterwards with /msg *status loadmod otr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer, REPO_ROOT } from '../harness/bouncer.ts';
 import { LibotrPeer } from '../interop/libotr-peer.ts';
 import { startWorld, otrSays } from './world.ts';
+import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
+import { fingerprint, publicPart } from '../../src/otr/dsa.ts';
 
 async function cli(dataDir: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
   // cwd: the repository, where tsx resolves (the data dir is given explicitly).
@@ -62,5 +64,31 @@ test('import a libotr key (irssi-otr account name), load the module, and talk wi
   } finally {
     await w.stop();
     rmSync(src, { recursive: true, force: true });
+  }
+});
+
+test('a ZNC otr moddata folder copied in as it is (libotr key with raw-byte x, trusted fingerprint) works', async () => {
+  const w = await startWorld({ modules: [] });
+  try {
+    // libotr 4.1.1 wrote this key with x as a quoted string of raw bytes; ZNC's file names, and a
+    // fingerprint file marking bob verified, as ZNC's `trust` leaves it.
+    const keyBytes = readFileSync(new URL('../fixtures/libotr-quoted-x.key', import.meta.url));
+    const aliceFp = fingerprint(publicPart(parsePrivateKeys(keyBytes)[0]!.key));
+    const dir = join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'otr.key'), keyBytes, { mode: 0o600 });
+    writeFileSync(join(dir, 'otr.fp'), `bob\talice\tirc\t${w.bob.otr.fingerprint!.toLowerCase()}\tverified\n`, { mode: 0o600 });
+
+    w.alice.mark();
+    const from = w.alice.lines.length;
+    w.alice.send('PRIVMSG *status :loadmod otr');
+    await w.alice.waitFor(/Loaded module otr/);
+    w.alice.send('PRIVMSG bob :?OTR?');
+    await otrSays(w, /^\[bob\] Gone \x02SECURE\x02\. Please/); // bob's fingerprint is verified
+    const g = await w.bob.otr.nextEv('gone_secure');
+    assert.equal(g.fingerprint, aliceFp, 'bob sees the copied key');
+    assert.equal(w.alice.find(/Could not use|no private key/i, from), undefined, 'the copied key was used');
+  } finally {
+    await w.stop();
   }
 });
