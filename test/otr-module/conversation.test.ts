@@ -33,7 +33,8 @@ test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server c
   await w.alice.waitFor(fromBob('\x01ACTION canary-e2e bows\x01'));
 
   // 2000 bytes both ways: alice's client sends one long line (the module fragments what it encrypts).
-  const big = 'canary-e2e-big ' + 'é'.repeat(990);
+  const big = 'canary-e2e-big ' + 'é'.repeat(1000);
+  assert.ok(Buffer.byteLength(big) >= 2000, `${Buffer.byteLength(big)} bytes`);
   w.alice.send(`PRIVMSG bob :${big}`);
   await w.bob.waitMessage((m) => m.text === big && m.encrypted, 'the 2000-byte message from alice');
   const start = w.alice.lines.length;
@@ -53,6 +54,31 @@ test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server c
   const frags = w.relay.lines.filter((l) => /^< :alice!\S+ PRIVMSG bob :\?OTR\|/.test(l)).map((l) => Buffer.byteLength(l.slice(2)) + 2);
   assert.ok(frags.length >= 5, `alice's fragments as relayed: ${frags.length}`);
   assert.ok(Math.max(...frags) >= 511, `largest relayed fragment line: ${Math.max(...frags)} bytes`);
+});
+
+test('channels are never encrypted: while the session with bob is up, a channel line goes out as typed', async () => {
+  await w.bob.waitState('alice', 'encrypted');
+  const from = w.relay.lines.length;
+  const bobFrom = w.bob.lines.length;
+  w.alice.send('PRIVMSG #otr :chan-text');
+  const got = await w.bob.waitLine(/ PRIVMSG #otr :/, 'the channel line', bobFrom);
+  assert.match(got, /^:alice!\S+ PRIVMSG #otr :chan-text$/);
+  // What the bouncer sent to ngircd: exactly the typed line (no ciphertext, no whitespace tag).
+  assert.deepEqual(w.relay.lines.slice(from).filter((l) => l.startsWith('> PRIVMSG #otr ')), ['> PRIVMSG #otr :chan-text']);
+  assert.equal(w.bob.messages.filter((m) => m.text.includes('chan-text')).length, 0, 'nothing went to bob privately');
+});
+
+test('while encrypted, a plaintext NOTICE and a plaintext /me from bob are marked [NOT ENCRYPTED]', async () => {
+  await w.bob.waitState('alice', 'encrypted');
+  w.alice.mark();
+  // Raw lines from bob's IRC connection, past his libotr: plaintext inside the encrypted conversation.
+  w.bob.write('NOTICE alice :plain notice');
+  w.bob.write('PRIVMSG alice :\x01ACTION plain action\x01');
+  const notice = await w.alice.waitFor(/:bob!\S+ NOTICE alice :/);
+  assert.match(notice, /^@\S*time=\S+ :bob!\S+ NOTICE alice :\x0304\[NOT ENCRYPTED\]\x03 plain notice$/);
+  const action = await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :\x01ACTION /);
+  assert.match(action, /^@\S*time=\S+ :bob!\S+ PRIVMSG alice :\x01ACTION \x0304\[NOT ENCRYPTED\]\x03 plain action\x01$/);
+  await w.bob.waitState('alice', 'encrypted'); // bob's side is untouched
 });
 
 test('info shows bob encrypted with the active fingerprint, then trust changes it', async () => {
