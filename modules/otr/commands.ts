@@ -98,7 +98,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = parseListArg(rest);
       if (!a.ok) return usage(a.error);
-      glue.listCommand('ignore', a);
+      const err = glue.listCommand('ignore', a);
+      if (err) usage(err);
     },
   },
   {
@@ -106,7 +107,8 @@ export const COMMANDS: Spec[] = [
     run(glue, rest, usage) {
       const a = parseListArg(rest);
       if (!a.ok) return usage(a.error);
-      glue.listCommand('enable', a);
+      const err = glue.listCommand('enable', a);
+      if (err) usage(err);
     },
   },
 ];

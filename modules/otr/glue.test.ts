@@ -290,10 +290,15 @@ test('wrong use of every command gets one line and the synopsis', async () => {
       ['ignore --remove', /^No nick given\. Usage: ignore \[--remove\] \[nick\]$/],
       ['enable a b', /^Too many arguments\. Usage: enable \[--remove\] \[nick\]$/],
       ['info x', /^Too many arguments\. Usage: info$/],
-      ['ignore a\x01', /not a valid nick pattern/],
+      ['ignore a\x01', /^"a\ufffd" is not a valid nick pattern \(at most 100 characters; no spaces, commas or control characters\)\. Usage: ignore \[--remove\] \[nick\]$/],
+      ['enable a,b', /^"a,b" is not a valid nick pattern \(.*\)\. Usage: enable \[--remove\] \[nick\]$/],
+      ['ignore --remove a,b', /^"a,b" is not a valid nick pattern \(.*\)\. Usage: ignore \[--remove\] \[nick\]$/],
+      [`enable ${'x'.repeat(101)}`, /^"x{37}\.\.\." is not a valid nick pattern \(.*\)\. Usage: enable \[--remove\] \[nick\]$/],
     ];
     for (const [line, re] of cases) {
+      const n = alice.replies.length;
       alice.cmd(line);
+      assert.equal(alice.replies.length - n, 1, `${line}: ${JSON.stringify(alice.repliesFrom(n))}`);
       assert.match(alice.replies.at(-1)!, re, line);
     }
   } finally {

@@ -736,27 +736,38 @@ export class OtrGlue implements NetworkModule {
     this.generateKey('command', overwrite);
   }
 
-  listCommand(which: 'ignore' | 'enable', op: { op: 'list' } | { op: 'add' | 'remove'; pattern: string }): void {
+  /** Answers through `reply`; returns a line when the pattern is unusable (a wrong use: the caller adds the synopsis). */
+  listCommand(which: 'ignore' | 'enable', op: { op: 'list' } | { op: 'add' | 'remove'; pattern: string }): string | undefined {
     const list = which === 'ignore' ? this.ignore : this.enable;
     const cm = this.ctx.casemapping();
     if (op.op === 'list') {
       const items = list.list();
-      if (items.length === 0) return this.ctx.reply(T.listEmpty(which));
+      if (items.length === 0) {
+        this.ctx.reply(T.listEmpty(which));
+        return undefined;
+      }
       this.ctx.reply(T.listHeader(which));
       for (const p of items) this.ctx.reply(p);
-      return;
+      return undefined;
     }
-    if (!isValidPattern(op.pattern)) return this.ctx.reply(T.listBadPattern(op.pattern));
+    if (!isValidPattern(op.pattern)) return T.listBadPattern(op.pattern);
     if (op.op === 'add') {
-      if (!list.add(op.pattern, cm)) return this.ctx.reply(T.listAlready(op.pattern, which));
+      if (!list.add(op.pattern, cm)) {
+        this.ctx.reply(T.listAlready(op.pattern, which));
+        return undefined;
+      }
       this.ctx.reply(T.listAdded(op.pattern, which));
     } else {
       const removed = list.remove(op.pattern, cm);
-      if (removed === undefined) return this.ctx.reply(T.listNotOn(op.pattern, which));
+      if (removed === undefined) {
+        this.ctx.reply(T.listNotOn(op.pattern, which));
+        return undefined;
+      }
       this.ctx.reply(T.listRemoved(removed, which));
     }
     void this.saveSettings();
     this.#applyDisabled();
+    return undefined;
   }
 
   /** A nick that just lost OTR must not keep a live session that plaintext would then bypass (B8). */

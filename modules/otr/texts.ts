@@ -87,7 +87,11 @@ export const T = {
   listAlready: (p: string, list: string): string => `${bold(p)} is already on the OTR ${list} list.`,
   listRemoved: (p: string, list: string): string => `Removed ${bold(p)} from the OTR ${list} list.`,
   listNotOn: (p: string, list: string): string => `${bold(p)} is not on the OTR ${list} list.`,
-  listBadPattern: (p: string): string => `"${p}" is not a valid nick pattern (no spaces, commas or control characters).`,
+  listBadPattern: (p: string): string => {
+    // Shown safely: control characters visible, a long pattern cut (the line must stay one IRC line).
+    const shown = p.replace(/[\x00-\x1f\x7f]/g, '\ufffd');
+    return `"${shown.length > 40 ? shown.slice(0, 37) + '...' : shown}" is not a valid nick pattern (at most 100 characters; no spaces, commas or control characters).`;
+  },
   sessionEndedDisabled: (nick: string): string => `OTR is now disabled for ${nick}: the encrypted conversation was finished and ${nick} was told.`,
 
   // ── events ──

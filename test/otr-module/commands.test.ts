@@ -57,6 +57,8 @@ test('wrong use: one line with an explanation and the synopsis', async () => {
     ['distrust 0000 1111', /^No known fingerprint or OTR conversation for "0000 1111"\. .*Usage: distrust <nick\|fingerprint>$/],
     ['genkey --really', /^Unknown option --really\. Usage: genkey \[--overwrite\]$/],
     ['ignore --remove', /^No nick given\. Usage: ignore \[--remove\] \[nick\]$/],
+    ['ignore a,b', /^"a,b" is not a valid nick pattern \(.*\)\. Usage: ignore \[--remove\] \[nick\]$/],
+    ['enable --remove x,y', /^"x,y" is not a valid nick pattern \(.*\)\. Usage: enable \[--remove\] \[nick\]$/],
     ['enable --remove nobody', /^\x02nobody\x02 is not on the OTR enable list\.$/],
     ['info extra', /^Too many arguments\. Usage: info$/],
     ['bogus', /^Unknown command/],
