@@ -93,6 +93,23 @@ test('genkey --overwrite while an encrypted conversation flows', async () => {
   const start = w.alice.lines.length;
   otr(w, 'genkey --overwrite');
   otr(w, 'genkey --overwrite');
+  // The relay does not stall: once alice is told the key is being made, lines she sends (to the
+  // channel, and encrypted to bob) reach bob before she is told it is done. The bouncer runs in this
+  // process, so a key generation that blocked the event loop would hold back the "Generating" notice
+  // until it was done, and no line could get through first.
+  await otrSays(w, /^Generating a new private key in the background\./);
+  const finished = () => w.alice.find((l) => /^Key generation finished\./.test(otrText(l) ?? ''), start);
+  let before = 0;
+  for (let i = 0; i < 500 && finished() === undefined; i++) {
+    const bobFrom = w.bob.lines.length;
+    const msgFrom = w.bob.messages.length;
+    w.alice.send(`PRIVMSG #otr :relay during keygen ${i}`);
+    w.alice.send(`PRIVMSG bob :encrypted during keygen ${i}`);
+    await w.bob.waitLine(new RegExp(`^:alice!\\S+ PRIVMSG #otr :relay during keygen ${i}$`), `channel line ${i}`, bobFrom);
+    await w.bob.waitMessage((m) => m.text === `encrypted during keygen ${i}` && m.encrypted, `encrypted ${i}`, msgFrom);
+    if (finished() === undefined) before++;
+  }
+  assert.ok(before >= 1, `round trips through the bouncer while the key was generated: ${before}`);
   // Messages keep flowing both ways while the key is generated.
   for (let i = 0; i < 5; i++) {
     w.alice.send(`PRIVMSG bob :during keygen ${i}`);
@@ -111,6 +128,31 @@ test('genkey --overwrite while an encrypted conversation flows', async () => {
   await otrSays(w, /^\[bob\] Refreshing the OTR session with bob\.\.\.$/);
   await w.bob.otr.nextEv('new_fingerprint', () => true, 5000);
   await otrSays(w, /^\[bob\] (Gone|Still) \x02SECURE\x02/);
+});
+
+test('trust and distrust end to end: by nick, by a lowercase fingerprint without spaces; info shows each change', async () => {
+  const trustInInfo = async (): Promise<string> => {
+    const row = (await ask('info')).find((l) => l.startsWith('| bob '));
+    assert.ok(row, 'a row for bob');
+    assert.match(row, /^\| bob +\| encrypted \|/);
+    return row.split('|')[5]!.trim();
+  };
+  const fp = w.bob.otr.fingerprint!.toUpperCase().match(/.{8}/g)!.join(' ');
+  const compact = w.bob.otr.fingerprint!.toLowerCase();
+  assert.match(compact, /^[0-9a-f]{40}$/);
+  assert.equal(await trustInInfo(), 'not trusted');
+  assert.deepEqual(await ask('trust bob'), [`[bob] Fingerprint ${fp} trusted!`]);
+  assert.equal(await trustInInfo(), 'manual');
+  assert.deepEqual(await ask('distrust bob'), [`[bob] Fingerprint ${fp} distrusted!`]);
+  assert.equal(await trustInInfo(), 'not trusted');
+  assert.deepEqual(await ask('distrust bob'), [`[bob] Fingerprint ${fp} was not trusted.`]);
+  assert.deepEqual(await ask(`trust ${compact}`), [`[bob] Fingerprint ${fp} trusted!`]);
+  assert.equal(await trustInInfo(), 'manual');
+  await eventually(async () => {
+    assert.match(await readFile(join(otrDir, 'otr.fp'), 'utf8'), new RegExp(`^bob\\talice\\tirc\\t${compact}\\tverified$`, 'm'));
+  }, 'otr.fp records the trust');
+  assert.deepEqual(await ask(`distrust ${compact}`), [`[bob] Fingerprint ${fp} distrusted!`]);
+  assert.equal(await trustInInfo(), 'not trusted');
 });
 
 test('ignore and enable lists: wildcards, casemapping, persisted; an ignored nick is left alone', async () => {
