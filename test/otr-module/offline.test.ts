@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBouncer, REPO_ROOT } from '../harness/bouncer.ts';
 import { LibotrPeer } from '../interop/libotr-peer.ts';
-import { startWorld, otrSays } from './world.ts';
+import { startWorld, otrSays, otrText } from './world.ts';
 import { parsePrivateKeys } from '../../src/otr/keyfiles.ts';
 import { fingerprint, publicPart } from '../../src/otr/dsa.ts';
 
@@ -88,6 +88,32 @@ test('a ZNC otr moddata folder copied in as it is (libotr key with raw-byte x, t
     const g = await w.bob.otr.nextEv('gone_secure');
     assert.equal(g.fingerprint, aliceFp, 'bob sees the copied key');
     assert.equal(w.alice.find(/Could not use|no private key/i, from), undefined, 'the copied key was used');
+  } finally {
+    await w.stop();
+  }
+});
+
+test('the security note is shown once: a second loadmod (after unloadmod) does not repeat it', async () => {
+  const w = await startWorld({ modules: [], withBob: false });
+  try {
+    const otrLines = (from: number): string[] => w.alice.lines.slice(from).map(otrText).filter((t): t is string => t !== undefined);
+    let from = w.alice.lines.length;
+    w.alice.send('PRIVMSG *status :loadmod otr');
+    await w.alice.waitFor(/Loaded module otr/);
+    const first = otrLines(from);
+    assert.match(first[0]!, /^\x0304WARNING:\x03 OTR encryption ends at this bouncer/);
+    assert.ok(first.some((l) => l.startsWith('Connect to the bouncer over TLS')), first.join('\n'));
+    w.alice.send('PRIVMSG *status :unloadmod otr');
+    await w.alice.waitFor(/Unloaded module otr/);
+    const settings = JSON.parse(readFileSync(join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr', 'settings.json'), 'utf8'));
+    assert.equal(settings.securityNoteShown, true);
+    from = w.alice.lines.length;
+    w.alice.send('PRIVMSG *status :loadmod otr');
+    await w.alice.waitFor(/Loaded module otr/);
+    await w.alice.sync();
+    const second = otrLines(from);
+    assert.ok(second.some((l) => l.startsWith('No private key yet.')), `the module did talk at load: ${JSON.stringify(second)}`);
+    assert.ok(!second.some((l) => /WARNING|ends at this bouncer|over TLS/.test(l)), JSON.stringify(second));
   } finally {
     await w.stop();
   }
