@@ -93,3 +93,44 @@ test('abort from either side; an aborted request is no longer pending (B7)', asy
   otr(w, 'authabort bob');
   await otrSays(w, /^\[bob\] No authentication in progress\. Usage: authabort <nick>$/);
 });
+
+test('alice asks with a question in square brackets (authq), bob answers right: both succeed', async () => {
+  w.alice.mark();
+  otr(w, 'authq bob [Where did we meet?] at the harbour');
+  await otrSays(w, /^\[bob\] Initiated authentication\.$/);
+  const ask = await w.bob.otr.nextEv('smp_event', (e) => e.event === 'ASK_FOR_ANSWER');
+  assert.equal(ask.question, 'Where did we meet?', 'the question without its brackets');
+  await w.bob.otr.smpRespond('alice', 'at the harbour');
+  await otrSays(w, /^\[bob\] Peer replied to authentication request\.$/);
+  await otrSays(w, /^\[bob\] Successfully authenticated\.$/);
+  await otrSays(w, /^\[bob\] Fingerprint [0-9A-F ]{44} is now trusted \(shared secret\)\.$/);
+  await w.bob.otr.nextEv('smp_event', (e) => e.event === 'SUCCESS');
+  assert.equal(await trustShown(), 'shared secret');
+});
+
+test('bob asks, alice answers with a wrong secret: both fail; the trust drops only where libotr drops it, and that is said', async () => {
+  assert.equal(await trustShown(), 'shared secret');
+  // With a question, only bob (the asker) learns something about alice: like libotr, alice's trust in
+  // bob stays as it was.
+  w.alice.mark();
+  await w.bob.otr.smpStart('alice', 'the right one', 'Which one?');
+  await otrSays(w, /^\[bob\] bob wants to authenticate\. To complete, answer the following question:$/);
+  await otrSays(w, /^\[bob\] Which one\?$/);
+  otr(w, 'auth bob the wrong one');
+  await otrSays(w, /^\[bob\] Responded to authentication\.$/);
+  await otrSays(w, /^\[bob\] Authentication failed: the secrets did not match\.$/);
+  await w.bob.otr.nextEv('smp_event', (e) => e.event === 'FAILURE');
+  assert.equal(await trustShown(), 'shared secret');
+  // Without a question, the failure drops alice's trust in bob (libotr), and she is told (B7).
+  const from = w.alice.lines.length;
+  w.alice.mark();
+  await w.bob.otr.smpStart('alice', 'the right one');
+  await otrSays(w, /^\[bob\] bob wants to authenticate\. To complete, type \x02auth bob <secret>\x02\.$/);
+  otr(w, 'auth bob the wrong one');
+  await otrSays(w, /^\[bob\] Responded to authentication\.$/);
+  await otrSays(w, /^\[bob\] Authentication failed: the secrets did not match\.$/);
+  await otrSays(w, /^\[bob\] Fingerprint [0-9A-F ]{44} is no longer trusted; verify it again before trusting it\.$/);
+  await w.bob.otr.nextEv('smp_event', (e) => e.event === 'FAILURE');
+  assert.equal(w.alice.find((l) => /Successfully authenticated/.test(otrText(l) ?? ''), from), undefined);
+  assert.equal(await trustShown(), 'not trusted');
+});
