@@ -1,7 +1,7 @@
 // A plain IRC client through the bouncer talks OTR with real libotr over a real ngircd.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, otr, otrSays, eventually, type World } from './world.ts';
+import { startWorld, otr, otrSays, otrText, eventually, type World } from './world.ts';
 
 let w: World;
 before(async () => {
@@ -19,6 +19,10 @@ test('alice starts with ?OTR?; messages both ways, /me, 2000 bytes; the server c
   w.alice.send('PRIVMSG bob :?OTR?');
   await otrSays(w, /^\[bob\] Gone \x02SECURE\x02 \(not verified\)\./);
   await w.bob.otr.nextEv('gone_secure');
+  // The first AKE with bob's key, unknown until now: said once, with the fingerprint.
+  const bobFp = w.bob.otr.fingerprint!.toUpperCase().match(/.{8}/g)!.join(' ');
+  const newFp = w.alice.lines.map(otrText).filter((t) => t?.includes('New fingerprint'));
+  assert.deepEqual(newFp, [`[bob] New fingerprint for bob: ${bobFp}`]);
   const query = w.relay.lines.find((l) => l.startsWith('> PRIVMSG bob :?OTRv'));
   assert.match(query!, /^> PRIVMSG bob :\?OTRv23\? alice has requested an Off-the-Record private conversation\./);
 
@@ -79,6 +83,25 @@ test('while encrypted, a plaintext NOTICE and a plaintext /me from bob are marke
   const action = await w.alice.waitFor(/:bob!\S+ PRIVMSG alice :\x01ACTION /);
   assert.match(action, /^@\S*time=\S+ :bob!\S+ PRIVMSG alice :\x01ACTION \x0304\[NOT ENCRYPTED\]\x03 plain action\x01$/);
   await w.bob.waitState('alice', 'encrypted'); // bob's side is untouched
+});
+
+test('an OTR error from bob while encrypted: a notice, and the next message still goes encrypted', async () => {
+  // Designed behaviour (otr-module.ts, texts.ts): an OTR error leaves the session as it is (as in
+  // libotr); the user is told, the engine asks bob for a new AKE (ERROR_START_AKE), and nothing is
+  // sent in plaintext meanwhile or after.
+  await w.bob.waitState('alice', 'encrypted');
+  w.alice.mark();
+  const from = w.relay.lines.length;
+  const shownFrom = w.alice.lines.length;
+  w.bob.write('PRIVMSG alice :?OTR Error: something broke.');
+  await otrSays(w, /^\[bob\] OTR error from peer: something broke\.$/);
+  await otrSays(w, /^\[bob\] (Still|Gone) \x02SECURE\x02/); // bob's libotr answered our query
+  w.alice.send('PRIVMSG bob :canary-e2e after the error');
+  await w.bob.waitMessage((m) => m.text === 'canary-e2e after the error' && m.encrypted, 'the message after the error');
+  await w.alice.sync();
+  assert.equal(w.alice.find(/:bob!\S+ PRIVMSG alice :/, shownFrom), undefined, 'the error line itself is not passed on');
+  const sent = w.relay.lines.slice(from).filter((l) => l.startsWith('> PRIVMSG bob :'));
+  assert.ok(sent.length > 0 && sent.every((l) => l.startsWith('> PRIVMSG bob :?OTR')), sent.join('\n'));
 });
 
 test('info shows bob encrypted with the active fingerprint, then trust changes it', async () => {

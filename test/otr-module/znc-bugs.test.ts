@@ -73,6 +73,24 @@ test('B3: text from a plain user that starts with ?OTR is not swallowed, nor is 
   }
 });
 
+test('B3 (an OTR error without a final dot): the error is a notice, and the plain line after it reaches alice', async () => {
+  const dave = await LibotrIrcPeer.start(w.relay.port, 'dave');
+  try {
+    w.alice.mark();
+    const from = w.alice.lines.length;
+    dave.write('PRIVMSG alice :?OTR Error: no final dot');
+    dave.write('PRIVMSG alice :plain after the error');
+    await otrSays(w, /^\[dave\] OTR error from peer: no final dot$/);
+    const line = await w.alice.waitFor(/:dave!\S+ PRIVMSG alice :/);
+    assert.match(line, /^@\S*time=\S+ :dave!\S+ PRIVMSG alice :plain after the error$/);
+    await w.alice.sync();
+    const shown = w.alice.lines.slice(from).filter((l) => /:dave!\S+ (PRIVMSG|NOTICE) /.test(l));
+    assert.deepEqual(shown, [line], 'the error is not passed on raw, nor glued to the next line');
+  } finally {
+    await dave.close();
+  }
+});
+
 test('B5: info with conversations but no fingerprints says so, and still shows ours', async () => {
   // A fresh bouncer user would be needed for "no fingerprints at all"; here carol has a context and no fingerprint.
   const out = await ask('info');
