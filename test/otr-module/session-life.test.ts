@@ -23,6 +23,34 @@ function sentTo(nick: string, from: number): string[] {
   return w.relay.lines.slice(from).filter((l) => l.startsWith(`> PRIVMSG ${nick} `));
 }
 
+test('the network connection drops while encrypted: the session ends with a notice; after reconnecting, messages to bob are refused', async () => {
+  await secure();
+  w.alice.mark();
+  const bobSaw = w.bob.lines.length;
+  assert.equal(w.relay.drop('alice'), 1, "the bouncer's connection to the network"); // no QUIT, no disconnect TLV: the line is gone
+  await w.alice.waitFor(/Disconnected from net/);
+  await otrSays(w, /^\[bob\] OTR session with bob ended \(disconnected from the network\)\.$/);
+  w.alice.send('PRIVMSG *status :connect');
+  await w.alice.waitFor(/Connected to net as alice\./);
+  await w.bob.waitLine(/^:alice!\S+ QUIT /, 'alice gone', bobSaw);
+  await w.bob.waitLine(/^:alice!\S+ JOIN :?#otr$/, 'alice back in #otr', bobSaw);
+  const from = w.relay.lines.length;
+  const bobFrom = w.bob.lines.length;
+  w.alice.send('PRIVMSG bob :secret after reconnect');
+  await otrSays(w, /^\[bob\] Message not sent: the encrypted conversation with bob ended \(disconnected from the network\)\. Type \x02start bob\x02 for a new OTR session, or \x02finish bob\x02 to talk in plaintext\.$/);
+  w.alice.send('PRIVMSG bob :\x01ACTION secret action after reconnect\x01');
+  await otrSays(w, /^\[bob\] Message not sent: the encrypted conversation with bob ended \(disconnected from the network\)\./);
+  await w.alice.sync();
+  w.bob.write('PING :after-reconnect');
+  await w.bob.waitLine(/PONG .*after-reconnect/, 'barrier');
+  assert.deepEqual(sentTo('bob', from), []);
+  assert.deepEqual(w.bob.lines.slice(bobFrom).filter((l) => / PRIVMSG bob :/.test(l)), []);
+  // Clean up for the next test: both sides back to plaintext.
+  otr(w, 'finish bob');
+  await otrSays(w, /^\[bob\] Messages to bob are now sent in plaintext\.$/);
+  await w.bob.otr.finish('alice');
+});
+
 test('bob changes nick: the session ends, bob is told, messages to either nick are refused', async () => {
   await secure();
   w.alice.mark();

@@ -19,6 +19,8 @@ export class RecordingRelay {
   /** performance.now() when each line of `lines` passed. */
   readonly times: number[] = [];
   readonly sockets = new Set<Socket>();
+  /** Each relayed connection, with the nick it registered with (its first NICK line). */
+  readonly connections: { nick?: string; down: Socket; up: Socket }[] = [];
   private constructor(readonly server: Server, readonly port: number) {}
 
   static async start(target: { host: string; port: number }): Promise<RecordingRelay> {
@@ -30,13 +32,17 @@ export class RecordingRelay {
       down.setNoDelay(true);
       up.setNoDelay(true);
       relay.sockets.add(down).add(up);
+      const conn: { nick?: string; down: Socket; up: Socket } = { down, up };
+      relay.connections.push(conn);
       const tap = (dir: string) => {
         let buf = '';
         return (d: Buffer) => {
           buf += d.toString('latin1');
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
-            relay.lines.push(`${dir} ${Buffer.from(buf.slice(0, nl).replace(/\r$/, ''), 'latin1').toString('utf8')}`);
+            const line = Buffer.from(buf.slice(0, nl).replace(/\r$/, ''), 'latin1').toString('utf8');
+            if (dir === '>' && conn.nick === undefined) conn.nick = /^NICK :?(\S+)/.exec(line)?.[1];
+            relay.lines.push(`${dir} ${line}`);
             relay.times.push(performance.now());
             buf = buf.slice(nl + 1);
           }
@@ -51,6 +57,21 @@ export class RecordingRelay {
       up.on('error', close).on('close', close);
     });
     return relay;
+  }
+
+  /**
+   * Cut the connections that registered as `nick`, both ways, as a network failure would: no QUIT,
+   * the server and the client each see the socket close. Returns how many were cut.
+   */
+  drop(nick: string): number {
+    let n = 0;
+    for (const c of this.connections) {
+      if (c.nick !== nick || c.down.destroyed) continue;
+      c.down.destroy();
+      c.up.destroy();
+      n++;
+    }
+    return n;
   }
 
   async stop(): Promise<void> {
