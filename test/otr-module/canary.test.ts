@@ -1,12 +1,12 @@
-// A known plaintext goes through a whole OTR conversation (both directions, /me, fragments,
-// playback to a client that attaches later, bouncer shutdown); afterwards it is nowhere on disk,
-// nowhere in the logs and in no line the IRC server carried.
+// A known plaintext goes through a whole OTR conversation (both directions, /me, fragments, an SMP
+// with a known secret, playback to a client that attaches later, bouncer shutdown); afterwards it,
+// and the SMP secret, is nowhere on disk, nowhere in the logs and in no line the IRC server carried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startWorld, otrSays } from './world.ts';
+import { startWorld, otr, otrSays } from './world.ts';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -18,8 +18,10 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-test('canary: the plaintext of an OTR conversation never reaches the data directory, the logs or the wire', async () => {
+test('canary: the plaintext of an OTR conversation and an SMP secret never reach the data directory, the logs or the wire', async () => {
   const canary = `CANARY${randomBytes(8).toString('hex')}`;
+  // The SMP secret (typed to *otr, answered by bob's libotr): as private as the plaintext.
+  const secret = `SMPSECRET${randomBytes(8).toString('hex')}`;
   const w = await startWorld({ logLevel: 'trace' });
   try {
     w.alice.send('PRIVMSG bob :?OTR?');
@@ -31,6 +33,14 @@ test('canary: the plaintext of an OTR conversation never reaches the data direct
     await w.bob.waitMessage((m) => m.text.startsWith(`${canary} long`) && m.encrypted, 'long');
     await w.bob.say('alice', `${canary} three`);
     await w.alice.waitFor(new RegExp(`PRIVMSG alice :${canary} three$`));
+    // SMP with a known secret (and the canary in the question): it succeeds, so the secret was used.
+    w.alice.mark();
+    otr(w, `authq bob [${canary} question?] ${secret}`);
+    const ask = await w.bob.otr.nextEv('smp_event', (e) => e.event === 'ASK_FOR_ANSWER');
+    assert.equal(ask.question, `${canary} question?`);
+    await w.bob.otr.smpRespond('alice', secret);
+    await otrSays(w, /^\[bob\] Successfully authenticated\.$/);
+    await w.bob.otr.nextEv('smp_event', (e) => e.event === 'SUCCESS');
     // Detached: the decrypted message waits in memory for the next client.
     await w.alice.close();
     await w.bnc.waitForLog((r) => r.msg === 'client detached');
@@ -51,13 +61,19 @@ test('canary: the plaintext of an OTR conversation never reaches the data direct
     assert.ok(files.some((f) => f.endsWith('otr.key')) && files.some((f) => f.endsWith('otr.fp')), files.join('\n'));
     for (const f of files) {
       const bytes = await readFile(f);
-      assert.equal(bytes.includes(canary), false, `canary in ${f}`);
-      assert.equal(bytes.includes(Buffer.from(canary, 'utf16le')), false, `canary (utf-16) in ${f}`);
+      for (const known of [canary, secret]) {
+        assert.equal(bytes.includes(known), false, `${known} in ${f}`);
+        assert.equal(bytes.includes(Buffer.from(known, 'utf16le')), false, `${known} (utf-16) in ${f}`);
+      }
     }
     assert.ok(w.bnc.logs.length > 0);
     assert.doesNotMatch(JSON.stringify(w.bnc.logs), new RegExp(canary));
+    assert.doesNotMatch(JSON.stringify(w.bnc.logs), new RegExp(secret));
     assert.ok(w.relay.lines.length > 0);
-    for (const l of w.relay.lines) assert.doesNotMatch(l, new RegExp(canary));
+    for (const l of w.relay.lines) {
+      assert.doesNotMatch(l, new RegExp(canary));
+      assert.doesNotMatch(l, new RegExp(secret));
+    }
     // The canary did reach the people it was meant for.
     assert.equal(w.bob.messages.filter((m) => m.text.includes(canary) && m.encrypted).length, 3);
   } finally {
