@@ -454,14 +454,9 @@ export class OtrGlue implements NetworkModule {
       }
       case 'smp_failure': {
         this.say(n, T.smpFailure);
-        const updates = (ev as { updatesTrust?: boolean }).updatesTrust ?? true;
+        // libotr distrusts the fingerprint after a failed SMP; say so rather than surprise (B7).
         const fp = peer.session?.activeFingerprint;
-        if (updates && fp) {
-          // libotr distrusts the fingerprint after a failed SMP; say so rather than surprise (B7).
-          const known = this.account.fingerprints().find((f) => f.fingerprint === fp && f.peer === peer.key);
-          if (known && known.trust !== '') this.account.setTrust(peer.key, fp, '');
-          this.say(n, T.smpTrustDropped(formatFingerprint(fp)));
-        }
+        if (ev.trustDropped && fp) this.say(n, T.smpTrustDropped(formatFingerprint(fp)));
         return;
       }
       case 'smp_cheated':

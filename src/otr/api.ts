@@ -63,7 +63,8 @@ export type SmpEvent =
    * initiator, and for the responder only when no question was asked.
    */
   | { type: 'smp_success'; fingerprint: FingerprintHex; updatesTrust?: boolean }
-  | { type: 'smp_failure'; updatesTrust?: boolean }
+  /** trustDropped: the fingerprint had trust, and the failure took it away (libotr's rule). */
+  | { type: 'smp_failure'; updatesTrust?: boolean; trustDropped?: boolean }
   | { type: 'smp_cheated' }
   | { type: 'smp_aborted'; byPeer: boolean }
   | { type: 'smp_error'; reason: string };

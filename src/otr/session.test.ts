@@ -396,6 +396,15 @@ test('SMP without a question: both sides trust on success; a wrong secret fails 
   assert.equal(smpResult(a), 'smp_failure');
   assert.equal(smpResult(b), 'smp_failure');
   assert.equal(b.account.trustOf('alice', a.account.fingerprint!), '');
+  // The event says whether trust was taken away: it was on both sides now, and is on neither next time.
+  const failure = (s: typeof a) => s.events.find((e) => e.type === 'smp_failure');
+  assert.deepEqual([failure(a), failure(b)].map((e) => e && 'trustDropped' in e && e.trustDropped), [true, true]);
+  a.events.length = b.events.length = 0;
+  b.session.smpStart('one');
+  pump(a, b);
+  a.session.smpRespond('two');
+  pump(a, b);
+  assert.deepEqual([failure(a), failure(b)].map((e) => e && 'trustDropped' in e && e.trustDropped), [false, false]);
 });
 
 test('SMP aborted by either side reaches the other; a restart while in progress works', async () => {

@@ -485,9 +485,13 @@ export class OtrSession {
         if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, 'smp');
         this.emit({ ...e, fingerprint: fp });
         return;
-      case 'smp_failure':
+      case 'smp_failure': {
+        const had = this.account.trustOf(this.peer, fp);
+        const drops = e.updatesTrust !== false && had !== undefined && had !== '';
         if (e.updatesTrust !== false) this.account.setTrust(this.peer, fp, '');
-        break;
+        this.emit({ ...e, trustDropped: drops });
+        return;
+      }
       case 'smp_aborted':
       case 'smp_cheated':
         inst.smpQuestion = undefined;

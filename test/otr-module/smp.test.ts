@@ -133,4 +133,13 @@ test('bob asks, alice answers with a wrong secret: both fail; the trust drops on
   await w.bob.otr.nextEv('smp_event', (e) => e.event === 'FAILURE');
   assert.equal(w.alice.find((l) => /Successfully authenticated/.test(otrText(l) ?? ''), from), undefined);
   assert.equal(await trustShown(), 'not trusted');
+  // Failing again with nothing left to lose: no claim that trust was dropped.
+  const again = w.alice.lines.length;
+  await w.bob.otr.smpStart('alice', 'the right one');
+  await otrSays(w, /^\[bob\] bob wants to authenticate\. To complete, type \x02auth bob <secret>\x02\.$/);
+  otr(w, 'auth bob the wrong one');
+  await otrSays(w, /^\[bob\] Authentication failed: the secrets did not match\.$/);
+  await w.bob.otr.nextEv('smp_event', (e) => e.event === 'FAILURE');
+  assert.equal(await trustShown(), 'not trusted');
+  assert.equal(w.alice.find((l) => /no longer trusted/.test(otrText(l) ?? ''), again), undefined);
 });
