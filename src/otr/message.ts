@@ -62,6 +62,23 @@ export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
   return new Uint8Array(shared.buffer, shared.byteOffset, n);
 }
 
+/**
+ * decodeOtrMessageShared for a line that is exactly one encoded message, `?OTR:<base64>.` with nothing
+ * but the base64 alphabet in between; undefined for any other line. One decode, no scans: the decoder
+ * skips characters outside the alphabet and stops at '=', so it writes all 3n/4 − padding bytes of n
+ * characters only when each one is in the alphabet (no '?', no '.', so no second message or fragment).
+ */
+export function decodeWholeShared(wire: string): Uint8Array | undefined {
+  const len = wire.length;
+  const n = len - 6; // without "?OTR:" and "."
+  if (n <= 0 || (n & 3) !== 0 || wire.charCodeAt(len - 1) !== 0x2e || (n >>> 2) * 3 > DECODE_CAP) return undefined;
+  const pad = (wire.charCodeAt(len - 2) === 0x3d ? 1 : 0) + (wire.charCodeAt(len - 3) === 0x3d ? 1 : 0);
+  if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);
+  const written = heapDecode.write(wire.slice(5, len - 1), 0, 'base64');
+  if (written !== (n >>> 2) * 3 - pad) return undefined;
+  return new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
+}
+
 export interface Header {
   version: OtrVersion;
   type: number;

@@ -30,6 +30,7 @@ import {
   bestVersion,
   classify,
   decodeOtrMessageShared,
+  decodeWholeShared,
   encodedVersion,
   errorMessage,
   errorText,
@@ -522,6 +523,15 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
+    // The common line first: a whole v3 data message, checked and decoded in one step.
+    if (policy.allowV3 && wire.startsWith('?OTR:AAMD')) {
+      const bytes = decodeWholeShared(wire);
+      if (bytes) {
+        if (policy.sendWhitespaceTag) this.offer = 'accepted';
+        const r = this.receiveDataBytes(bytes);
+        if (r) return r;
+      }
+    }
     if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     const frag = parseFragment(wire);
     if (frag !== 'none') {
@@ -665,7 +675,12 @@ export class OtrSession {
    */
   private receiveDataLine(wire: string): ReceiveResult | undefined {
     const bytes = decodeOtrMessageShared(wire);
-    if (!bytes || bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
+    return bytes && this.receiveDataBytes(bytes);
+  }
+
+  /** receiveDataLine of the decoded bytes. */
+  private receiveDataBytes(bytes: Uint8Array): ReceiveResult | undefined {
+    if (bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
     const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
     const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
     if (receiverTag !== this.account.instanceTag) return undefined;
