@@ -79,6 +79,13 @@ export function decodeWholeShared(wire: string): Uint8Array | undefined {
   return new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
 }
 
+/** A Buffer over the bytes that decode*Shared returned, index for index (the shared one, not a new view). */
+export function sharedBuffer(bytes: Uint8Array): Buffer {
+  if (bytes.buffer === heapDecode.buffer && bytes.byteOffset === heapDecode.byteOffset) return heapDecode;
+  if (bytes.buffer === bigDecode.buffer && bytes.byteOffset === bigDecode.byteOffset) return bigDecode;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 export interface Header {
   version: OtrVersion;
   type: number;

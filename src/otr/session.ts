@@ -31,6 +31,7 @@ import {
   classify,
   decodeOtrMessageShared,
   decodeWholeShared,
+  sharedBuffer,
   encodedVersion,
   errorMessage,
   errorText,
@@ -43,7 +44,7 @@ import {
 import { otrEnabled, versionAllowed } from './policy.ts';
 import { Smp } from './smp.ts';
 import {
-  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodeTlvs,
+  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintextIn, encodeTlvs,
 } from './tlv.ts';
 
 /** Reassembler keys besides v3 sender tags (which are ≥ 0x100, or whatever a malformed header says ≥ 0). */
@@ -876,9 +877,8 @@ export class OtrSession {
     }
     // Decrypted in place in our copy of the message, and zeroed once read.
     check.decryptInPlace();
-    const plain = bytes.subarray(m.encOff, m.encOff + m.encLen);
-    const { text, tlvs } = decodePlaintext(plain);
-    plain.fill(0);
+    const { text, tlvs } = decodePlaintextIn(sharedBuffer(bytes), m.encOff, m.encOff + m.encLen);
+    bytes.fill(0, m.encOff, m.encOff + m.encLen);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
     const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
