@@ -24,6 +24,7 @@ export function counterBlock(top8?: Uint8Array): Uint8Array {
 const MAX_CACHE_BYTES = 4096;
 const MAX_AHEAD = 32;
 const EMPTY = new Uint8Array(0);
+const EMPTY32 = new Int32Array(0);
 
 /** Counter blocks for AesCtrKey (not secret), grown as needed; written as 32-bit words. */
 let blocks = new Int32Array(MAX_CACHE_BYTES / 4); // every refill fits: no branch taken only later
@@ -46,6 +47,8 @@ export class AesCtrKey {
   private ecb: Cipher | undefined;
   /** Key stream for counters base … base+ahead−1, `span` bytes each. */
   private cache: Uint8Array = EMPTY;
+  /** The cache's words (it is word-aligned: a buffer of its own from OpenSSL), made once per refill. */
+  private cache32: Int32Array = EMPTY32;
   private baseHi = 0;
   private baseLo = 0;
   private ahead = 0;
@@ -73,7 +76,7 @@ export class AesCtrKey {
     if (n * 16 > MAX_CACHE_BYTES / 2) {
       // Long messages: their own key stream, nothing ahead.
       const ks = this.keystream(hi, lo, 1, n * 16);
-      xorBytes(data, off, ks, 0, len);
+      xorBytes(data, off, ks, wordsOf(ks), 0, len);
       ks.fill(0);
       return;
     }
@@ -89,7 +92,7 @@ export class AesCtrKey {
     if (j === this.ahead - 1 && this.nextAhead < MAX_AHEAD) this.nextAhead *= 2;
     const cache = this.cache;
     const at = j * this.span;
-    xorBytes(data, off, cache, at, len);
+    xorBytes(data, off, cache, this.cache32, at, len);
     cache.fill(0, at, at + this.span);
     this.avail &= ~(1 << j);
   }
@@ -99,6 +102,7 @@ export class AesCtrKey {
     const span = Math.max(need, 128);
     const ahead = Math.max(1, Math.min(this.nextAhead, Math.floor(MAX_CACHE_BYTES / span)));
     this.cache = this.keystream(hi, lo, ahead, span);
+    this.cache32 = wordsOf(this.cache);
     this.baseHi = hi;
     this.baseLo = lo;
     this.ahead = ahead;
@@ -133,6 +137,7 @@ export class AesCtrKey {
   wipe(): void {
     this.cache.fill(0);
     this.cache = EMPTY;
+    this.cache32 = EMPTY32;
     this.avail = 0;
     this.ahead = 0;
     this.ecb?.final();
@@ -140,16 +145,29 @@ export class AesCtrKey {
   }
 }
 
-/** data[off…off+len) ^= ks[at…at+len), four bytes at a time where both are word-aligned. */
-function xorBytes(data: Uint8Array, off: number, ks: Uint8Array, at: number, len: number): void {
+/** The whole words of `a` (empty when it is not word-aligned). */
+function wordsOf(a: Uint8Array): Int32Array {
+  return (a.byteOffset & 3) === 0 ? new Int32Array(a.buffer, a.byteOffset, a.length >>> 2) : EMPTY32;
+}
+
+/** A word view of the whole buffer last XORed into (the wasm memory's, almost always), kept across messages. */
+let dataBuf: ArrayBufferLike | undefined;
+let data32: Int32Array = EMPTY32;
+
+/** data[off…off+len) ^= ks[at…at+len) (k32: ks's words), four bytes at a time where both are word-aligned. */
+function xorBytes(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
   let i = 0;
   const d0 = data.byteOffset + off;
-  const k0 = ks.byteOffset + at;
-  if ((d0 & 3) === 0 && (k0 & 3) === 0 && len >= 16) {
+  if ((d0 & 3) === 0 && (at & 3) === 0 && k32.length > 0 && len >= 16) {
+    if (data.buffer !== dataBuf) {
+      dataBuf = data.buffer;
+      data32 = new Int32Array(dataBuf, 0, dataBuf.byteLength >>> 2);
+    }
+    const d32 = data32;
     const words = len >>> 2;
-    const d32 = new Int32Array(data.buffer, d0, words);
-    const k32 = new Int32Array(ks.buffer, k0, words);
-    for (let j = 0; j < words; j++) d32[j] ^= k32[j]!;
+    const dw = d0 >>> 2;
+    const kw = at >>> 2;
+    for (let j = 0; j < words; j++) d32[dw + j] ^= k32[kw + j]!;
     i = words * 4;
   }
   for (; i < len; i++) data[off + i] ^= ks[at + i]!;
