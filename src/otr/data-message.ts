@@ -7,6 +7,7 @@ import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
 import { OtrParseError, Writer } from './serial.ts';
 import { SEAL, SEAL_CAP, heapRegion } from './crypto/wasm-heap.ts';
+import { methods } from './buffer-methods.ts';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
@@ -148,7 +149,7 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   mac.macInto(u, 0, macOff, u, macOff, ctrOff);
   put32(u, macOff + 20, f.oldMacKeys.length);
   u.set(f.oldMacKeys, macOff + 24);
-  return '?OTR:' + b.toString('base64', 0, size) + '.';
+  return '?OTR:' + methods(b).base64Slice(0, size) + '.';
 }
 
 /** Big-endian INT (Buffer's writeUInt32BE checks its arguments and deoptimizes on values ≥ 2^31). */

@@ -2,6 +2,7 @@
 // encoded messages `?OTR:<base64>.`, query messages, whitespace tags and error messages.
 import type { OtrVersion, Policy } from './api.ts';
 import { DECODE, DECODE_CAP, heapRegion } from './crypto/wasm-heap.ts';
+import { methods } from './buffer-methods.ts';
 
 export const MSG_DH_COMMIT = 0x02;
 export const MSG_DATA = 0x03;
@@ -74,7 +75,7 @@ export function decodeWholeShared(wire: string): Uint8Array | undefined {
   if (n <= 0 || (n & 3) !== 0 || wire.charCodeAt(len - 1) !== 0x2e || (n >>> 2) * 3 > DECODE_CAP) return undefined;
   const pad = (wire.charCodeAt(len - 2) === 0x3d ? 1 : 0) + (wire.charCodeAt(len - 3) === 0x3d ? 1 : 0);
   if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);
-  const written = heapDecode.write(wire.slice(5, len - 1), 0, 'base64');
+  const written = methods(heapDecode).base64Write(wire.slice(5, len - 1), 0, DECODE_CAP);
   if (written !== (n >>> 2) * 3 - pad) return undefined;
   return new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
 }

@@ -1,5 +1,6 @@
 // TLVs carried after the NUL of a data message's plaintext (spec "Tagged values").
 import type { Tlv } from './api.ts';
+import { methods } from './buffer-methods.ts';
 
 export const TLV_PADDING = 0;
 export const TLV_DISCONNECTED = 1;
@@ -70,7 +71,7 @@ export function decodePlaintextIn(buf: Buffer, start: number, end: number): { te
   let nul = buf.indexOf(0, start);
   if (nul < 0 || nul > end) nul = end;
   const from = nul - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf ? start + 3 : start;
-  const text = buf.toString('utf8', from, nul);
+  const text = methods(buf).utf8Slice(from, nul);
   // A plain view: decodeTlvs copies each value with slice(), which on a Buffer would not copy.
   const tlvs = nul < end ? decodeTlvs(new Uint8Array(buf.buffer, buf.byteOffset + nul + 1, end - nul - 1)) : NO_TLVS;
   return { text, tlvs };
