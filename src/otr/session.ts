@@ -53,6 +53,7 @@ const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
 const NO_TLVS: Tlv[] = [];
+const SENT_ENCRYPTED: SendResult = Object.freeze({ kind: 'sent', encrypted: true });
 /** The layout of the data message being received (read and used before anything is emitted). */
 const dataLayout = new DataMessageLayout();
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
@@ -254,7 +255,7 @@ export class OtrSession {
     const b = this.best();
     if (b.state === 'encrypted') {
       this.sendData(b, text, NO_TLVS, 0);
-      return { kind: 'sent', encrypted: true };
+      return SENT_ENCRYPTED;
     }
     if (b.state === 'finished') {
       this.emit({ type: 'refused', reason: 'finished' });
@@ -882,7 +883,7 @@ export class OtrSession {
     // The extra key of the pair this message used, taken before commit() may rotate keys.
     const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
-    const now = this.account.now();
+    const now = inst.lastRecv; // set by the caller as the message arrived
     const finished = tlvs.length > 0 && this.handleTlvs(inst, tlvs, extraKey);
     if (finished) {
       inst.state = 'finished';
