@@ -77,8 +77,13 @@ export function decodeWholeShared(wire: string): Uint8Array | undefined {
   if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);
   const written = methods(heapDecode).base64Write(wire.slice(5, len - 1), 0, DECODE_CAP);
   if (written !== (n >>> 2) * 3 - pad) return undefined;
-  return new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
+  // The same view while lines keep their length (valid until the next call either way).
+  if (wholeView.length !== written || wholeView.buffer !== heapDecode.buffer) {
+    wholeView = new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
+  }
+  return wholeView;
 }
+let wholeView: Uint8Array = new Uint8Array(0);
 
 /** A Buffer over the bytes that decode*Shared returned, index for index (the shared one, not a new view). */
 export function sharedBuffer(bytes: Uint8Array): Buffer {
