@@ -3,6 +3,7 @@
 // AesCtrKey per session key: createCipheriv costs about 2.5 µs per call, while encrypting the counter
 // blocks with a kept ECB context and XORing the key stream in JS costs about 0.6 µs for 100 bytes.
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { KS, KS_CAP, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
 
 /** Encrypts or decrypts (the same in CTR mode) `data` with a 16-byte key and 16-byte initial counter block. */
 export function aes128Ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array {
@@ -76,7 +77,7 @@ export class AesCtrKey {
     if (n * 16 > MAX_CACHE_BYTES / 2) {
       // Long messages: their own key stream, nothing ahead.
       const ks = this.keystream(hi, lo, 1, n * 16);
-      xorBytes(data, off, ks, wordsOf(ks), 0, len);
+      xorKeyStream(data, off, ks, wordsOf(ks), 0, len);
       ks.fill(0);
       return;
     }
@@ -92,7 +93,7 @@ export class AesCtrKey {
     if (j === this.ahead - 1 && this.nextAhead < MAX_AHEAD) this.nextAhead *= 2;
     const cache = this.cache;
     const at = j * this.span;
-    xorBytes(data, off, cache, this.cache32, at, len);
+    xorKeyStream(data, off, cache, this.cache32, at, len);
     cache.fill(0, at, at + this.span);
     this.avail &= ~(1 << j);
   }
@@ -142,6 +143,23 @@ export class AesCtrKey {
     this.ahead = 0;
     this.ecb?.final();
     this.ecb = undefined;
+  }
+}
+
+/** From this many bytes, a message in the wasm memory is XORed there (measured: JS below, a copy and wasm above). */
+const WASM_XOR_FROM = 512;
+
+/** data[off…off+len) ^= ks[at…at+len): in wasm, 8 bytes at a time, for a long message in its memory. */
+function xorKeyStream(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
+  if (len < WASM_XOR_FROM || !inHeap(data)) {
+    xorBytes(data, off, ks, k32, at, len);
+    return;
+  }
+  const h = heap();
+  for (let done = 0; done < len; done += KS_CAP) {
+    const n = Math.min(KS_CAP, len - done);
+    h.set(ks.subarray(at + done, at + done + n), KS);
+    sha1Wasm.xor(data.byteOffset + off + done, KS, n); // zeroes the copy
   }
 }
 
