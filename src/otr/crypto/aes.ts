@@ -3,7 +3,7 @@
 // AesCtrKey per session key: createCipheriv costs about 2.5 µs per call, while encrypting the counter
 // blocks with a kept ECB context and XORing the key stream in JS costs about 0.6 µs for 100 bytes.
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { KS, KS_CAP, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
+import { CTRS, CTRS_CAP, KS, KS_CAP, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
 
 /** Encrypts or decrypts (the same in CTR mode) `data` with a 16-byte key and 16-byte initial counter block. */
 export function aes128Ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array {
@@ -27,8 +27,8 @@ const MAX_AHEAD = 32;
 const EMPTY = new Uint8Array(0);
 const EMPTY32 = new Int32Array(0);
 
-/** Counter blocks for AesCtrKey (not secret), grown as needed; written as 32-bit words. */
-let blocks = new Int32Array(MAX_CACHE_BYTES / 4); // every refill fits: no branch taken only later
+/** Counter blocks of a long message's own key stream (not secret; the others are made in CTRS), grown as needed. */
+let blocks = new Int32Array(0);
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** The int32 whose bytes in memory are the big-endian encoding of v. */
@@ -115,6 +115,12 @@ export class AesCtrKey {
   private keystream(hi: number, lo: number, count: number, bytes: number): Uint8Array {
     const per = bytes >>> 4;
     const words = count * per * 4;
+    if (words * 4 <= CTRS_CAP) {
+      // Written by wasm (no JS loop to warm up), read by OpenSSL from the wasm memory.
+      sha1Wasm.counters(CTRS, hi, lo, count, per);
+      const ks = this.ecb!.update(new Uint8Array(heap().buffer, CTRS, words * 4));
+      return new Uint8Array(ks.buffer, ks.byteOffset, ks.length);
+    }
     if (blocks.length < words) blocks = new Int32Array(Math.max(words, 2 * blocks.length));
     const w = blocks;
     let p = 0;
