@@ -17,6 +17,11 @@
 //                                              the slot's prefix state when they are the same bytes
 //   outer(slot, out)                           the outer hash of the inner digest in TAIL[0, 20)
 //   verify(slot, data, len, mac, stable) → 1|0 hmac() compared with mac[0, 20) in constant time
+//   xor(dst, src, len)                         dst[0, len) ^= src[0, len), then src[0, len) zeroed (AES-CTR
+//                                              of long messages: src is a copy of the key stream)
+//   counters(dst, hi, lo, count, per)          AES-CTR counter blocks (not secret) for `count` counters
+//                                              from hi:lo, `per` blocks each: hi:lo+c ‖ 0 ‖ block index,
+//                                              big-endian, 16·count·per bytes at dst
 import { writeFileSync } from 'node:fs';
 
 const TAIL = 0, S = 128, OUT = 160;
@@ -54,6 +59,13 @@ class Fn {
   store(off = 0) { return this.op(0x36, 0, ...u32leb(off)); }
   load8(off = 0) { return this.op(0x2d, 0, ...u32leb(off)); }
   store8(off = 0) { return this.op(0x3a, 0, ...u32leb(off)); }
+  load64() { return this.op(0x29, 0, 0); }
+  store64() { return this.op(0x37, 0, 0); }
+  xor64() { return this.op(0x85); }
+  zero64() { return this.op(0x42, 0); }
+  gtu() { return this.op(0x4b); }
+  geu() { return this.op(0x4f); }
+  br(depth) { return this.op(0x0c, ...u32leb(depth)); }
   add() { return this.op(0x6a); }
   sub() { return this.op(0x6b); }
   and() { return this.op(0x71); }
@@ -101,7 +113,7 @@ class Fn {
   }
 }
 
-const F_COMPRESS = 0, F_HMAC = 1, F_OUTER = 2, F_VERIFY = 3, F_SAME = 4;
+const F_COMPRESS = 0, F_HMAC = 1, F_OUTER = 2, F_VERIFY = 3, F_SAME = 4, F_XOR = 5, F_COUNTERS = 6;
 
 // compress(state, data, blocks): 80 rounds written out, the schedule in 16 rolling locals.
 function compress() {
@@ -209,7 +221,52 @@ function same() {
   return f;
 }
 
-const fns = [compress(), hmac(), outer(), verify(), same()];
+// xor(dst, src, len): eight bytes at a time, then the rest byte by byte; every byte of src is zeroed.
+function xor() {
+  const f = new Fn([I32, I32, I32], [], 1);
+  const dst = 0, src = 1, len = 2, i = 3;
+  f.c(0).set(i);
+  f.block().loop();
+  f.get(i).c(8).add().get(len).gtu().brIf(1);
+  f.get(dst).get(i).add().get(dst).get(i).add().load64().get(src).get(i).add().load64().xor64().store64();
+  f.get(src).get(i).add().zero64().store64();
+  f.get(i).c(8).add().set(i).br(0);
+  f.end().end();
+  f.block().loop();
+  f.get(i).get(len).geu().brIf(1);
+  f.get(dst).get(i).add().get(dst).get(i).add().load8().get(src).get(i).add().load8().xor().store8();
+  f.get(src).get(i).add().c(0).store8();
+  f.get(i).c(1).add().set(i).br(0);
+  f.end().end();
+  return f;
+}
+
+// counters(dst, hi, lo, count, per)
+function counters() {
+  const f = new Fn([I32, I32, I32, I32, I32], [], 6);
+  const dst = 0, hi = 1, lo = 2, count = 3, per = 4, c = 5, i = 6, l = 7, w0 = 8, w1 = 9, tmp = 10;
+  f.c(0).set(c);
+  f.block().loop();
+  f.get(c).get(count).geu().brIf(1);
+  // l = lo + c; the high word takes the carry when l wrapped below lo.
+  f.get(lo).get(c).add().tee(l).bswap(tmp).set(w1);
+  f.get(hi).get(l).get(lo).ltu().add().bswap(tmp).set(w0);
+  f.c(0).set(i);
+  f.block().loop();
+  f.get(i).get(per).geu().brIf(1);
+  f.get(dst).get(w0).store(0);
+  f.get(dst).get(w1).store(4);
+  f.get(dst).c(0).store(8);
+  f.get(dst).get(i).bswap(tmp).store(12);
+  f.get(dst).c(16).add().set(dst);
+  f.get(i).c(1).add().set(i).br(0);
+  f.end().end();
+  f.get(c).c(1).add().set(c).br(0);
+  f.end().end();
+  return f;
+}
+
+const fns = [compress(), hmac(), outer(), verify(), same(), xor(), counters()];
 const types = [];
 const typeOf = (fn) => {
   const t = [0x60, ...vec(fn.params), ...vec(fn.results)];
@@ -218,7 +275,7 @@ const typeOf = (fn) => {
   return i;
 };
 const fnTypes = fns.map((fn) => u32leb(typeOf(fn)));
-const exportsList = [['compress', F_COMPRESS], ['hmac', F_HMAC], ['outer', F_OUTER], ['verify', F_VERIFY]];
+const exportsList = [['compress', F_COMPRESS], ['hmac', F_HMAC], ['outer', F_OUTER], ['verify', F_VERIFY], ['xor', F_XOR], ['counters', F_COUNTERS]];
 const mod = [
   0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
   ...section(1, vec(types)),
@@ -244,6 +301,8 @@ const out = [
   '  hmac(slot: number, data: number, len: number, out: number, stable: number): void;',
   '  outer(slot: number, out: number): void;',
   '  verify(slot: number, data: number, len: number, mac: number, stable: number): number;',
+  '  xor(dst: number, src: number, len: number): void;',
+  '  counters(dst: number, hi: number, lo: number, count: number, per: number): void;',
   '}',
   '',
   `/** The module (${mod.length} bytes). */`,

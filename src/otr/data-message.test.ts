@@ -7,7 +7,7 @@ import { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { decodeOtrMessage, decodeOtrMessageShared, readHeader } from './message.ts';
 import { encodePlaintext, encodeTlvs } from './tlv.ts';
 
-const TEXTS = ['', 'hello', 'x'.repeat(100), 'é ü 日本 🎉', 'lone \ud800 surrogate', 'nul\u0000inside', 'y'.repeat(3000)];
+const TEXTS = ['', 'hello', 'x'.repeat(100), 'é ü 日本 🎉', 'lone \ud800 surrogate', 'nul\u0000inside', 'y'.repeat(3000), 'é'.repeat(6000), 'z'.repeat(20000)];
 
 test('sealDataMessage builds exactly what the reference encoder builds from aes128Ctr and node HMAC', () => {
   const aesKey = randomBytes(16);

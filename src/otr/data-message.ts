@@ -7,6 +7,7 @@ import type { HmacSha1Key } from './crypto/hmac-sha1.ts';
 import { MSG_DATA, encodeOtrMessage, type Header } from './message.ts';
 import { OtrParseError, Writer } from './serial.ts';
 import { SEAL, SEAL_CAP, heapRegion } from './crypto/wasm-heap.ts';
+import { methods } from './buffer-methods.ts';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
@@ -68,28 +69,53 @@ export interface OutgoingData {
  */
 let heapSeal = heapRegion(SEAL, SEAL_CAP);
 let bigSeal = Buffer.alloc(0);
+const utf8 = new TextEncoder();
+/** A view of the SEAL region from where the text goes (the same offset message after message), for encodeInto. */
+let textView: Uint8Array = new Uint8Array(0);
+let textViewAt = -1;
 
-function sealBuffer(size: number): Buffer {
+/**
+ * Writes the text's UTF-8 at encOff of the buffer the message is built in and returns that buffer and the
+ * text's length: straight into the SEAL region when it fits for sure (3 bytes per UTF-16 unit at most),
+ * else a measured write into a buffer of its own size.
+ */
+function writeText(text: string, encOff: number, after: number): { b: Buffer; textLen: number } {
+  if (encOff + 3 * text.length + after <= SEAL_CAP) {
+    if (heapSeal.length === 0) heapSeal = heapRegion(SEAL, SEAL_CAP);
+    if (textViewAt !== encOff || textView.byteLength === 0) {
+      textView = new Uint8Array(heapSeal.buffer, heapSeal.byteOffset + encOff, SEAL_CAP - encOff);
+      textViewAt = encOff;
+    }
+    sealed.b = heapSeal;
+    sealed.textLen = text.length === 0 ? 0 : utf8.encodeInto(text, textView).written;
+    return sealed;
+  }
+  const textLen = Buffer.byteLength(text, 'utf8');
+  const size = encOff + textLen + after;
+  let b = heapSeal;
   if (size > SEAL_CAP) {
     if (bigSeal.length < size) bigSeal = Buffer.alloc(Math.max(size, 2 * bigSeal.length));
-    return bigSeal;
-  }
-  if (heapSeal.length === 0) heapSeal = heapRegion(SEAL, SEAL_CAP);
-  return heapSeal;
+    b = bigSeal;
+  } else if (b.length === 0) b = heapSeal = heapRegion(SEAL, SEAL_CAP);
+  if (textLen > 0) b.write(text, encOff, textLen, 'utf8');
+  sealed.b = b;
+  sealed.textLen = textLen;
+  return sealed;
 }
+const sealed = { b: heapSeal, textLen: 0 };
 
 /**
  * Builds, encrypts and MACs a data message in one buffer and returns it encoded (`?OTR:…​.`): the
  * plaintext is written where the ciphertext goes and encrypted in place, so no copy of it is left.
  */
 export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Key): string {
-  const textLen = Buffer.byteLength(f.text, 'utf8');
-  const plainLen = f.tlvs.length === 0 ? textLen : textLen + 1 + f.tlvs.length;
   const head = f.version === 3 ? 11 : 3;
   const encOff = head + 1 + 8 + 4 + f.nextDh.length + 8 + 4;
+  const tlvLen = f.tlvs.length === 0 ? 0 : 1 + f.tlvs.length;
+  const { b, textLen } = writeText(f.text, encOff, tlvLen + 20 + 4 + f.oldMacKeys.length);
+  const plainLen = textLen + tlvLen;
   const macOff = encOff + plainLen;
   const size = macOff + 20 + 4 + f.oldMacKeys.length;
-  const b = sealBuffer(size);
   const u: Uint8Array = b;
   u[0] = 0;
   u[1] = f.version;
@@ -109,7 +135,6 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   const ctrOff = p;
   u.set(f.ctr, p);
   put32(u, p + 8, plainLen);
-  if (textLen > 0) b.write(f.text, encOff, textLen, 'utf8');
   if (f.tlvs.length > 0) {
     u[encOff + textLen] = 0;
     u.set(f.tlvs, encOff + textLen + 1);
@@ -124,7 +149,7 @@ export function sealDataMessage(f: OutgoingData, aes: AesCtrKey, mac: HmacSha1Ke
   mac.macInto(u, 0, macOff, u, macOff, ctrOff);
   put32(u, macOff + 20, f.oldMacKeys.length);
   u.set(f.oldMacKeys, macOff + 24);
-  return '?OTR:' + b.toString('base64', 0, size) + '.';
+  return '?OTR:' + methods(b).base64Slice(0, size) + '.';
 }
 
 /** Big-endian INT (Buffer's writeUInt32BE checks its arguments and deoptimizes on values ≥ 2^31). */

@@ -34,7 +34,7 @@ function wipePair(p: Pair): void {
   p.sendAes = p.sendMac = p.recvAes = p.recvMac = undefined;
 }
 
-/** What an outgoing message uses: key ids, its counter (a copy) and the pair's send keys. */
+/** What an outgoing message uses: key ids, its counter and the pair's send keys (valid until the next forSending). */
 export interface SendKeys {
   senderKeyid: number;
   recipientKeyid: number;
@@ -94,6 +94,7 @@ export class KeyManager {
   private revealed: Uint8Array[] = [];
   /** Modular exponentiations spent (for the benchmark's accounting). */
   modexps = 0;
+  private sendKeys: SendKeys | undefined;
 
   /** From a finished AKE: the AKE keypair becomes our old key (id k), the next one is k+1 (as libotr). */
   constructor(akeDh: DhKeyPair, akeKeyid: number, theirPub: bigint, theirKeyid: number) {
@@ -150,7 +151,18 @@ export class KeyManager {
     incrementCounter(p.sendCtr);
     p.sendAes ??= new AesCtrKey(p.keys.sendAes);
     p.sendMac ??= new HmacSha1Key(p.keys.sendMac);
-    return { senderKeyid: this.ourKeyid - 1, recipientKeyid: this.theirKeyid, ctr: p.sendCtr.slice(), keys: p.keys, aes: p.sendAes, mac: p.sendMac };
+    // One object, refilled: the caller uses it before anything else sends.
+    const k = this.sendKeys;
+    if (!k) {
+      return (this.sendKeys = { senderKeyid: this.ourKeyid - 1, recipientKeyid: this.theirKeyid, ctr: p.sendCtr, keys: p.keys, aes: p.sendAes, mac: p.sendMac });
+    }
+    k.senderKeyid = this.ourKeyid - 1;
+    k.recipientKeyid = this.theirKeyid;
+    k.ctr = p.sendCtr;
+    k.keys = p.keys;
+    k.aes = p.sendAes;
+    k.mac = p.sendMac;
+    return k;
   }
 
   /** The extra symmetric key of the pair used for sending now. */
@@ -240,6 +252,7 @@ export class KeyManager {
   }
 
   wipe(): void {
+    this.sendKeys = undefined;
     this.dropPairs(() => true);
     wipe(...this.revealed);
     this.revealed = [];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POLICY_OPPORTUNISTIC } from './api.ts';
 import {
-  TAG_BASE, TAG_V2, TAG_V3, bestVersion, classify, decodeOtrMessage, defaultQueryMessage, encodeOtrMessage,
+  TAG_BASE, TAG_V2, TAG_V3, bestVersion, classify, decodeOtrMessage, decodeWholeShared, defaultQueryMessage, encodeOtrMessage,
   encodedVersion, errorText, findWhitespaceTag, queryTag, queryVersions, readHeader, whitespaceTag,
 } from './message.ts';
 
@@ -13,6 +13,25 @@ test('encoded message framing round-trips and finds the message inside text', ()
   assert.deepEqual(decodeOtrMessage(wire), bytes);
   assert.deepEqual(decodeOtrMessage('prefix ' + wire + ' trailing'), bytes);
   assert.equal(decodeOtrMessage('no otr here'), undefined);
+});
+
+test('decodeWholeShared takes only a line that is one whole encoded message', () => {
+  for (const n of [1, 2, 3, 4, 5, 6, 64, 358]) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);
+    const wire = encodeOtrMessage(bytes);
+    assert.deepEqual(decodeWholeShared(wire), bytes);
+    const b64 = wire.slice(5, -1);
+    // Anything besides the alphabet inside, or anything around it: not whole (the general path takes it).
+    for (const bad of [
+      wire + ' ', ' ' + wire, wire.slice(0, -1), wire + '.', `?OTR:${b64.slice(0, 2)}?OTR|${b64.slice(2)}.`,
+      `?OTR:${b64.slice(0, 2)}.${b64.slice(2)}.`, `?OTR:${b64.slice(0, 2)} ${b64.slice(3)}.`, `?OTR:=${b64.slice(1)}.`,
+      `?OTR:${b64.slice(0, -4)}A=AA.`,
+    ]) {
+      if (bad === wire) continue;
+      assert.equal(decodeWholeShared(bad), undefined, bad);
+    }
+  }
+  assert.equal(decodeWholeShared('?OTR:.'), undefined);
 });
 
 test('headers: v2 has no instance tags, v3 has sender and receiver', () => {

@@ -2,6 +2,7 @@
 // encoded messages `?OTR:<base64>.`, query messages, whitespace tags and error messages.
 import type { OtrVersion, Policy } from './api.ts';
 import { DECODE, DECODE_CAP, heapRegion } from './crypto/wasm-heap.ts';
+import { methods } from './buffer-methods.ts';
 
 export const MSG_DH_COMMIT = 0x02;
 export const MSG_DATA = 0x03;
@@ -60,6 +61,35 @@ export function decodeOtrMessageShared(text: string): Uint8Array | undefined {
   const n = shared.write(b64, 0, 'base64');
   // A plain Uint8Array view: its slice() copies (Buffer's would not).
   return new Uint8Array(shared.buffer, shared.byteOffset, n);
+}
+
+/**
+ * decodeOtrMessageShared for a line that is exactly one encoded message, `?OTR:<base64>.` with nothing
+ * but the base64 alphabet in between; undefined for any other line. One decode, no scans: the decoder
+ * skips characters outside the alphabet and stops at '=', so it writes all 3n/4 − padding bytes of n
+ * characters only when each one is in the alphabet (no '?', no '.', so no second message or fragment).
+ */
+export function decodeWholeShared(wire: string): Uint8Array | undefined {
+  const len = wire.length;
+  const n = len - 6; // without "?OTR:" and "."
+  if (n <= 0 || (n & 3) !== 0 || wire.charCodeAt(len - 1) !== 0x2e || (n >>> 2) * 3 > DECODE_CAP) return undefined;
+  const pad = (wire.charCodeAt(len - 2) === 0x3d ? 1 : 0) + (wire.charCodeAt(len - 3) === 0x3d ? 1 : 0);
+  if (heapDecode.length === 0) heapDecode = heapRegion(DECODE, DECODE_CAP);
+  const written = methods(heapDecode).base64Write(wire.slice(5, len - 1), 0, DECODE_CAP);
+  if (written !== (n >>> 2) * 3 - pad) return undefined;
+  // The same view while lines keep their length (valid until the next call either way).
+  if (wholeView.length !== written || wholeView.buffer !== heapDecode.buffer) {
+    wholeView = new Uint8Array(heapDecode.buffer, heapDecode.byteOffset, written);
+  }
+  return wholeView;
+}
+let wholeView: Uint8Array = new Uint8Array(0);
+
+/** A Buffer over the bytes that decode*Shared returned, index for index (the shared one, not a new view). */
+export function sharedBuffer(bytes: Uint8Array): Buffer {
+  if (bytes.buffer === heapDecode.buffer && bytes.byteOffset === heapDecode.byteOffset) return heapDecode;
+  if (bytes.buffer === bigDecode.buffer && bytes.byteOffset === bigDecode.byteOffset) return bigDecode;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 export interface Header {

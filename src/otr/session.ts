@@ -30,6 +30,8 @@ import {
   bestVersion,
   classify,
   decodeOtrMessageShared,
+  decodeWholeShared,
+  sharedBuffer,
   encodedVersion,
   errorMessage,
   errorText,
@@ -42,7 +44,7 @@ import {
 import { otrEnabled, versionAllowed } from './policy.ts';
 import { Smp } from './smp.ts';
 import {
-  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintext, encodeTlvs,
+  TLV_DISCONNECTED, TLV_EXTRA_SYMKEY, TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT, decodePlaintextIn, encodeTlvs,
 } from './tlv.ts';
 
 /** Reassembler keys besides v3 sender tags (which are ≥ 0x100, or whatever a malformed header says ≥ 0). */
@@ -51,6 +53,7 @@ const OTHER_FRAGMENTS = -2;
 const FRAGMENT_TAGS = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),/;
 const NO_BYTES = new Uint8Array(0);
 const NO_TLVS: Tlv[] = [];
+const SENT_ENCRYPTED: SendResult = Object.freeze({ kind: 'sent', encrypted: true });
 /** The layout of the data message being received (read and used before anything is emitted). */
 const dataLayout = new DataMessageLayout();
 const SMP_TLV_ORDER = [TLV_SMP1Q, TLV_SMP1, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT];
@@ -252,7 +255,7 @@ export class OtrSession {
     const b = this.best();
     if (b.state === 'encrypted') {
       this.sendData(b, text, NO_TLVS, 0);
-      return { kind: 'sent', encrypted: true };
+      return SENT_ENCRYPTED;
     }
     if (b.state === 'finished') {
       this.emit({ type: 'refused', reason: 'finished' });
@@ -526,6 +529,15 @@ export class OtrSession {
     const policy = this.account.policy;
     if (!otrEnabled(policy)) return { kind: 'message', text: wire, encrypted: false };
 
+    // The common line first: a whole v3 data message, checked and decoded in one step.
+    if (policy.allowV3 && wire.startsWith('?OTR:AAMD')) {
+      const bytes = decodeWholeShared(wire);
+      if (bytes) {
+        if (policy.sendWhitespaceTag) this.offer = 'accepted';
+        const r = this.receiveDataBytes(bytes);
+        if (r) return r;
+      }
+    }
     if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     const frag = parseFragment(wire);
     if (frag !== 'none') {
@@ -669,7 +681,12 @@ export class OtrSession {
    */
   private receiveDataLine(wire: string): ReceiveResult | undefined {
     const bytes = decodeOtrMessageShared(wire);
-    if (!bytes || bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
+    return bytes && this.receiveDataBytes(bytes);
+  }
+
+  /** receiveDataLine of the decoded bytes. */
+  private receiveDataBytes(bytes: Uint8Array): ReceiveResult | undefined {
+    if (bytes.length < 11 || bytes[0] !== 0 || bytes[1] !== 3 || bytes[2] !== MSG_DATA) return undefined;
     const senderTag = ((bytes[3]! << 24) | (bytes[4]! << 16) | (bytes[5]! << 8) | bytes[6]!) >>> 0;
     const receiverTag = ((bytes[7]! << 24) | (bytes[8]! << 16) | (bytes[9]! << 8) | bytes[10]!) >>> 0;
     if (receiverTag !== this.account.instanceTag) return undefined;
@@ -865,13 +882,12 @@ export class OtrSession {
     }
     // Decrypted in place in our copy of the message, and zeroed once read.
     check.decryptInPlace();
-    const plain = bytes.subarray(m.encOff, m.encOff + m.encLen);
-    const { text, tlvs } = decodePlaintext(plain);
-    plain.fill(0);
+    const { text, tlvs } = decodePlaintextIn(sharedBuffer(bytes), m.encOff, m.encOff + m.encLen);
+    bytes.fill(0, m.encOff, m.encOff + m.encLen);
     // The extra key of the pair this message used, taken before commit() may rotate keys.
     const extraKey = tlvs.length > 0 && tlvs.some((t) => t.type === TLV_EXTRA_SYMKEY) ? check.extraKey() : undefined;
     check.commit();
-    const now = this.account.now();
+    const now = inst.lastRecv; // set by the caller as the message arrived
     const finished = tlvs.length > 0 && this.handleTlvs(inst, tlvs, extraKey);
     if (finished) {
       inst.state = 'finished';

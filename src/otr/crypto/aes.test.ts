@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { AesCtrKey, aes128Ctr, counterBlock } from './aes.ts';
+import { DECODE, KS, KS_CAP, heap } from './wasm-heap.ts';
 
 /** The reference: OpenSSL's own CTR mode with the 16-byte counter block top8 ‖ 0⁸. */
 function reference(key: Uint8Array, top8: Uint8Array, data: Uint8Array): Buffer {
@@ -70,4 +71,20 @@ test('AesCtrKey zeroes the key stream it used and all of it on wipe', () => {
   const held = cache.cache;
   k.wipe();
   assert.ok(held.every((x) => x === 0));
+});
+
+test('AesCtrKey on long messages in the wasm memory (XORed there): CTR mode, and the key stream copy zeroed', () => {
+  const key = randomBytes(16);
+  const aes = new AesCtrKey(key);
+  const h = heap();
+  for (const len of [511, 512, 513, 2000, 2048, 2049, 4096, 5000, 9001]) {
+    const top8 = randomBytes(8);
+    const plain = randomBytes(len);
+    const at = DECODE + 7; // not word-aligned
+    h.set(plain, at);
+    aes.xorInPlace(top8, h, at, len);
+    assert.deepEqual(Buffer.from(h.subarray(at, at + len)), reference(key, top8, plain), `length ${len}`);
+    assert.ok(h.subarray(KS, KS + KS_CAP).every((b) => b === 0), `key stream copy left after length ${len}`);
+  }
+  h.fill(0, DECODE, DECODE + 9010);
 });

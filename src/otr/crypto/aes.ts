@@ -3,6 +3,7 @@
 // AesCtrKey per session key: createCipheriv costs about 2.5 µs per call, while encrypting the counter
 // blocks with a kept ECB context and XORing the key stream in JS costs about 0.6 µs for 100 bytes.
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { CTRS, CTRS_CAP, KS, KS_CAP, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
 
 /** Encrypts or decrypts (the same in CTR mode) `data` with a 16-byte key and 16-byte initial counter block. */
 export function aes128Ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array {
@@ -24,9 +25,10 @@ export function counterBlock(top8?: Uint8Array): Uint8Array {
 const MAX_CACHE_BYTES = 4096;
 const MAX_AHEAD = 32;
 const EMPTY = new Uint8Array(0);
+const EMPTY32 = new Int32Array(0);
 
-/** Counter blocks for AesCtrKey (not secret), grown as needed; written as 32-bit words. */
-let blocks = new Int32Array(MAX_CACHE_BYTES / 4); // every refill fits: no branch taken only later
+/** Counter blocks of a long message's own key stream (not secret; the others are made in CTRS), grown as needed. */
+let blocks = new Int32Array(0);
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** The int32 whose bytes in memory are the big-endian encoding of v. */
@@ -46,6 +48,8 @@ export class AesCtrKey {
   private ecb: Cipher | undefined;
   /** Key stream for counters base … base+ahead−1, `span` bytes each. */
   private cache: Uint8Array = EMPTY;
+  /** The cache's words (it is word-aligned: a buffer of its own from OpenSSL), made once per refill. */
+  private cache32: Int32Array = EMPTY32;
   private baseHi = 0;
   private baseLo = 0;
   private ahead = 0;
@@ -73,7 +77,7 @@ export class AesCtrKey {
     if (n * 16 > MAX_CACHE_BYTES / 2) {
       // Long messages: their own key stream, nothing ahead.
       const ks = this.keystream(hi, lo, 1, n * 16);
-      xorBytes(data, off, ks, 0, len);
+      xorKeyStream(data, off, ks, wordsOf(ks), 0, len);
       ks.fill(0);
       return;
     }
@@ -89,7 +93,7 @@ export class AesCtrKey {
     if (j === this.ahead - 1 && this.nextAhead < MAX_AHEAD) this.nextAhead *= 2;
     const cache = this.cache;
     const at = j * this.span;
-    xorBytes(data, off, cache, at, len);
+    xorKeyStream(data, off, cache, this.cache32, at, len);
     cache.fill(0, at, at + this.span);
     this.avail &= ~(1 << j);
   }
@@ -99,6 +103,7 @@ export class AesCtrKey {
     const span = Math.max(need, 128);
     const ahead = Math.max(1, Math.min(this.nextAhead, Math.floor(MAX_CACHE_BYTES / span)));
     this.cache = this.keystream(hi, lo, ahead, span);
+    this.cache32 = wordsOf(this.cache);
     this.baseHi = hi;
     this.baseLo = lo;
     this.ahead = ahead;
@@ -110,6 +115,12 @@ export class AesCtrKey {
   private keystream(hi: number, lo: number, count: number, bytes: number): Uint8Array {
     const per = bytes >>> 4;
     const words = count * per * 4;
+    if (words * 4 <= CTRS_CAP) {
+      // Written by wasm (no JS loop to warm up), read by OpenSSL from the wasm memory.
+      sha1Wasm.counters(CTRS, hi, lo, count, per);
+      const ks = this.ecb!.update(new Uint8Array(heap().buffer, CTRS, words * 4));
+      return new Uint8Array(ks.buffer, ks.byteOffset, ks.length);
+    }
     if (blocks.length < words) blocks = new Int32Array(Math.max(words, 2 * blocks.length));
     const w = blocks;
     let p = 0;
@@ -133,6 +144,7 @@ export class AesCtrKey {
   wipe(): void {
     this.cache.fill(0);
     this.cache = EMPTY;
+    this.cache32 = EMPTY32;
     this.avail = 0;
     this.ahead = 0;
     this.ecb?.final();
@@ -140,16 +152,46 @@ export class AesCtrKey {
   }
 }
 
-/** data[off…off+len) ^= ks[at…at+len), four bytes at a time where both are word-aligned. */
-function xorBytes(data: Uint8Array, off: number, ks: Uint8Array, at: number, len: number): void {
+/** From this many bytes, a message in the wasm memory is XORed there (measured: JS below, a copy and wasm above). */
+const WASM_XOR_FROM = 512;
+
+/** data[off…off+len) ^= ks[at…at+len): in wasm, 8 bytes at a time, for a long message in its memory. */
+function xorKeyStream(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
+  if (len < WASM_XOR_FROM || !inHeap(data)) {
+    xorBytes(data, off, ks, k32, at, len);
+    return;
+  }
+  const h = heap();
+  for (let done = 0; done < len; done += KS_CAP) {
+    const n = Math.min(KS_CAP, len - done);
+    h.set(ks.subarray(at + done, at + done + n), KS);
+    sha1Wasm.xor(data.byteOffset + off + done, KS, n); // zeroes the copy
+  }
+}
+
+/** The whole words of `a` (empty when it is not word-aligned). */
+function wordsOf(a: Uint8Array): Int32Array {
+  return (a.byteOffset & 3) === 0 ? new Int32Array(a.buffer, a.byteOffset, a.length >>> 2) : EMPTY32;
+}
+
+/** A word view of the whole buffer last XORed into (the wasm memory's, almost always), kept across messages. */
+let dataBuf: ArrayBufferLike | undefined;
+let data32: Int32Array = EMPTY32;
+
+/** data[off…off+len) ^= ks[at…at+len) (k32: ks's words), four bytes at a time where both are word-aligned. */
+function xorBytes(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
   let i = 0;
   const d0 = data.byteOffset + off;
-  const k0 = ks.byteOffset + at;
-  if ((d0 & 3) === 0 && (k0 & 3) === 0 && len >= 16) {
+  if ((d0 & 3) === 0 && (at & 3) === 0 && k32.length > 0 && len >= 16) {
+    if (data.buffer !== dataBuf) {
+      dataBuf = data.buffer;
+      data32 = new Int32Array(dataBuf, 0, dataBuf.byteLength >>> 2);
+    }
+    const d32 = data32;
     const words = len >>> 2;
-    const d32 = new Int32Array(data.buffer, d0, words);
-    const k32 = new Int32Array(ks.buffer, k0, words);
-    for (let j = 0; j < words; j++) d32[j] ^= k32[j]!;
+    const dw = d0 >>> 2;
+    const kw = at >>> 2;
+    for (let j = 0; j < words; j++) d32[dw + j] ^= k32[kw + j]!;
     i = words * 4;
   }
   for (; i < len; i++) data[off + i] ^= ks[at + i]!;

@@ -5,7 +5,9 @@
 //   [256, 1536)         INPUT: a copy of data (shorter than hmac-sha1.ts NATIVE_FROM) from outside the
 //                       memory, zeroed after use
 //   [1536, 16384)       SEAL: the outgoing data message being built
-//   [16384, 65536)      DECODE: the incoming encoded message being read
+//   [16384, 57344)      DECODE: the incoming encoded message being read
+//   [57344, 61440)      CTRS: AES-CTR counter blocks (not secret) for the key stream computed ahead
+//   [61440, 65536)      KS: a copy of key stream that xor() applies to a long message, zeroed by it
 //   [65536, …)          key slots, SLOT_SIZE bytes each; the memory grows by a page (callBegins) before
 //                       they run out
 import { SLOT_SIZE, instantiateSha1Wasm } from './sha1-wasm.ts';
@@ -17,7 +19,11 @@ export const INPUT_CAP = 1280;
 export const SEAL = 1536;
 export const SEAL_CAP = 16384 - SEAL;
 export const DECODE = 16384;
-export const DECODE_CAP = 65536 - DECODE;
+export const DECODE_CAP = 57344 - DECODE;
+export const CTRS = 57344;
+export const CTRS_CAP = 4096;
+export const KS = 61440;
+export const KS_CAP = 4096;
 const SLOTS_FROM = 65536;
 
 /** The whole memory. Only allocSlot grows it (the module itself never does), and makes this view anew. */
