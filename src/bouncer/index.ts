@@ -2,7 +2,7 @@
 import type { Server, Socket } from 'node:net';
 import { mkdir, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../util/version.ts';
 import { tuneV8, collectStartupGarbage, idleBackgroundThreads } from './v8-tune.ts';
 import type pino from 'pino';
 import type { Config, NetworkConfig } from '../config/types.ts';
@@ -47,13 +47,6 @@ export interface BouncerOptions {
   registrationTimeoutMs?: number;
 }
 
-const VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
 
 export class Bouncer {
   readonly logger: pino.Logger;

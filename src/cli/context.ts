@@ -1,12 +1,13 @@
 // What every CLI command gets: output streams, the global flags, and the effective configuration
 // (--config FILE, else <data_dir>/otrbnc.yml when an earlier run wrote one, else the embedded defaults).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, NetworkConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { defaultConfig, DEFAULT_DATA_DIR, DATA_DIR_CONFIG_NAME } from '../config/defaults.ts';
 import { ConfigStore } from '../config/store.ts';
 import type { GlobalFlags } from './args.ts';
+import { VERSION } from '../util/version.ts';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -21,13 +22,6 @@ export interface ResolvedConfig {
   source: 'file' | 'data-dir' | 'defaults';
 }
 
-export const VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
 
 export class CliContext {
   constructor(readonly flags: GlobalFlags, readonly io: CliIo, readonly version: string = VERSION) {}

@@ -1,6 +1,7 @@
 // The CLI: global flags, then the subcommand from the registry (default `run`).
 import { parseGlobalArgs, UsageError } from './args.ts';
-import { CliContext, VERSION, type CliIo } from './context.ts';
+import { CliContext, type CliIo } from './context.ts';
+import { VERSION } from '../util/version.ts';
 import { registerCommand, getCommand, discoverModuleCommands } from './registry.ts';
 import { helpText, commandHelp } from './help.ts';
 import { runCommand } from './run-command.ts';

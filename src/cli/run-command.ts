@@ -1,5 +1,6 @@
 // `otrbnc [run]`: the bouncer in the foreground. Logs (pino, JSON lines) go to stdout at log_level;
-// SIGINT / SIGTERM stop it gracefully (modules get their shutdown hook), a second signal exits at once.
+// SIGINT / SIGTERM stop it gracefully (modules get their shutdown hook), a later one exits at once
+// (stop-signals.ts).
 import { statSync } from 'node:fs';
 import pino from 'pino';
 import type { Config } from '../config/types.ts';
@@ -10,6 +11,8 @@ import { isHashed } from '../auth/password.ts';
 import type { CliCommand } from './registry.ts';
 import type { CliContext } from './context.ts';
 import { ensureFirstUser } from './first-run.ts';
+import { StopSignals } from './stop-signals.ts';
+
 
 type Running = Awaited<ReturnType<typeof startBouncer>>;
 
@@ -72,14 +75,15 @@ export const runCommand: CliCommand = {
     process.on('unhandledRejection', onUnhandled);
 
     // Signals are caught from here on: one that arrives during start-up stops the bouncer once it is up.
-    let stopRequested: NodeJS.Signals | undefined;
+    const signals = new StopSignals();
     let stopNow: ((sig: NodeJS.Signals) => void) | undefined;
     const onSignal = (sig: NodeJS.Signals) => {
-      if (stopRequested !== undefined) {
+      const meaning = signals.meaning(sig);
+      if (meaning === 'repeat') return;
+      if (meaning === 'force') {
         logger.warn({ signal: sig }, 'second signal: exiting without waiting');
         process.exit(1);
       }
-      stopRequested = sig;
       stopNow?.(sig);
     };
     process.on('SIGINT', onSignal);
@@ -120,7 +124,7 @@ export const runCommand: CliCommand = {
           unhook();
         });
       };
-      if (stopRequested !== undefined) stopNow(stopRequested);
+      if (signals.requested !== undefined) stopNow(signals.requested);
     });
   },
 };

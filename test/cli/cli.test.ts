@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnBouncer } from '../harness/bouncer.ts';
+import { spawnBouncer, REPO_ROOT } from '../harness/bouncer.ts';
+import { VERSION } from '../../src/util/version.ts';
 import { freePort, waitForPort } from '../harness/net.ts';
 import { IrcClient } from '../harness/irc-client.ts';
 import { verifyPassword, isHashed } from '../../src/auth/password.ts';
@@ -150,14 +151,19 @@ test('no --config: defaults, then <data_dir>/otrbnc.yml on the next start; plain
   }
 });
 
-test('npm start -- --config FILE runs the same entry point; SIGTERM stops it', async () => {
+test('npm start -- --config FILE builds and runs the compiled bouncer (modules too); SIGTERM stops it', async () => {
   const port = await freePort();
+  const nowhere = await freePort(); // nothing listens: the network keeps reconnecting, its modules load
+  rmSync(join(REPO_ROOT, 'dist'), { recursive: true, force: true }); // as on a fresh clone
   const p = spawnBouncer({
     viaNpm: true,
-    config: `listen:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\nusers:\n  bob: { password: pw }\n`,
+    config: `listen:\n  - { host: 127.0.0.1, port: ${port}, tls: false }\nusers:\n  bob:\n    password: pw\n    networks:\n      net: { host: 127.0.0.1, port: ${nowhere}, nick: bob, modules: [otr] }\n`,
   });
-  await p.waitForPort(port, 30_000);
+  await p.waitForPort(port, 90_000); // a fresh clone compiles first
   await p.waitForOutput(/"msg":"otrbnc running"/);
+  await p.waitForOutput(/"module":"otr","msg":"module loaded"/);
+  assert.match(p.stdout(), new RegExp(`"version":"${VERSION.replace(/\./g, '\\.')}"`), 'the version is found from dist/ too');
+  assert.ok(existsSync(join(REPO_ROOT, 'dist/src/main.js')), 'npm start compiled the bouncer');
   const st = await p.stop('SIGTERM');
   assert.match(p.stdout(), /"msg":"otrbnc stopped"/, p.stdout() + p.stderr());
   assert.ok(st.code === 0 || st.signal === 'SIGTERM', JSON.stringify(st));
