@@ -168,9 +168,11 @@ export class OtrGlue implements NetworkModule {
         if (this.#unloaded) return;
         this.#key = key;
         this.account.privateKey = key;
-        void this.persist('otr.key', () => this.deps.store.saveKey(key));
-        this.ctx.reply(T.keygenFinished(formatFingerprint(fingerprintOf(key))));
-        if (replacing) this.ctx.reply(T.keygenOverwriteNote);
+        // In use at once; "finished" is said once the key file is written (or its failure was said).
+        void this.persist('otr.key', () => this.deps.store.saveKey(key)).then(() => {
+          this.ctx.reply(T.keygenFinished(formatFingerprint(fingerprintOf(key))));
+          if (replacing) this.ctx.reply(T.keygenOverwriteNote);
+        });
         this.#drainAfterKey();
       },
       (e: Error) => {
