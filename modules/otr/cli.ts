@@ -176,7 +176,7 @@ async function importFiles(
     io.out(`Imported the private key of ${entry.account} (${entry.protocol}): ${formatFingerprint(fp)}.`);
   }
   if (fpPath) {
-    const all = parseFingerprints(await readFile(fpPath, 'utf8'), fpPath);
+    const all = parseFingerprints(await readFile(fpPath), fpPath);
     const account = pickAccount(all.map((f) => f.account), fpPath);
     const chosen = all.filter((f) => f.account === account);
     const merged = [...current.fingerprints];
@@ -195,7 +195,7 @@ async function importFiles(
     io.out(`Imported ${added} fingerprint${added === 1 ? '' : 's'} (of ${chosen.length}).`);
   }
   if (tagPath) {
-    const tags = parseInstanceTags(await readFile(tagPath, 'utf8'), tagPath);
+    const tags = parseInstanceTags(await readFile(tagPath), tagPath);
     const account = pickAccount(tags.map((t) => t.account), tagPath);
     const entry = tags.find((t) => t.account === account);
     if (!entry) throw new CliError(`${tagPath} has no instance tag for account ${v.account ?? '(any)'}.`);

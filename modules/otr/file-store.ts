@@ -17,11 +17,7 @@ import {
 import { FINGERPRINT_FILE, INSTAG_FILE, KEY_FILE, type OtrFiles, type OtrStore } from './store.ts';
 
 export type WriteFile = (name: string, data: string) => Promise<void>;
-type Parse<T> = (bytes: Buffer, file: string) => T[];
-
-const parseKeys: Parse<PrivateKeyEntry> = (b, f) => parsePrivateKeys(b, f);
-const parseFps: Parse<FingerprintEntry> = (b, f) => parseFingerprints(b.toString('utf8'), f);
-const parseTags: Parse<InstanceTagEntry> = (b, f) => parseInstanceTags(b.toString('utf8'), f);
+type Parse<T> = (bytes: Uint8Array, file: string) => T[];
 
 /** The name an unreadable file gets before it is replaced. */
 export function asideName(name: string, now = new Date()): string {
@@ -64,9 +60,9 @@ export class FileStore implements OtrStore {
         return [];
       }
     };
-    const keys = await attempt(KEY_FILE, parseKeys);
-    const fps = await attempt(FINGERPRINT_FILE, parseFps);
-    const tags = await attempt(INSTAG_FILE, parseTags);
+    const keys = await attempt(KEY_FILE, parsePrivateKeys);
+    const fps = await attempt(FINGERPRINT_FILE, parseFingerprints);
+    const tags = await attempt(INSTAG_FILE, parseInstanceTags);
     out.key = (keys.find((k) => this.#mine(k)) ?? (keys.length === 1 ? keys[0] : undefined))?.key;
     const myFps = fps.filter((f) => this.#mine(f));
     const adopt = myFps.length ? myFps : fps.filter((f) => f.protocol.toLowerCase() === PROTOCOL);
@@ -100,14 +96,14 @@ export class FileStore implements OtrStore {
 
   saveKey(key: DsaPrivateKey): Promise<void> {
     return this.#serialized(async () => {
-      const others = await this.#others(KEY_FILE, parseKeys);
+      const others = await this.#others<PrivateKeyEntry>(KEY_FILE, parsePrivateKeys);
       await this.write(KEY_FILE, serializePrivateKeys([...others, { account: this.account, protocol: PROTOCOL, key }]));
     });
   }
 
   saveFingerprints(list: readonly KnownFingerprint[]): Promise<void> {
     return this.#serialized(async () => {
-      const others = await this.#others(FINGERPRINT_FILE, parseFps);
+      const others = await this.#others<FingerprintEntry>(FINGERPRINT_FILE, parseFingerprints);
       const mine = list.map((f) => ({ peer: f.peer, account: this.account, protocol: PROTOCOL, fingerprint: f.fingerprint, trust: f.trust }));
       await this.write(FINGERPRINT_FILE, serializeFingerprints([...others, ...mine]));
     });
@@ -115,7 +111,7 @@ export class FileStore implements OtrStore {
 
   saveInstanceTag(instanceTag: number): Promise<void> {
     return this.#serialized(async () => {
-      const others = await this.#others(INSTAG_FILE, parseTags);
+      const others = await this.#others<InstanceTagEntry>(INSTAG_FILE, parseInstanceTags);
       await this.write(INSTAG_FILE, serializeInstanceTags([...others, { account: this.account, protocol: PROTOCOL, instanceTag }]));
     });
   }

@@ -72,12 +72,12 @@ export class KeyStore {
 
   async readFingerprints(): Promise<FingerprintEntry[]> {
     const t = await readOptional(this.fingerprintPath);
-    return t === undefined ? [] : parseFingerprints(t.toString('utf8'), this.fingerprintPath);
+    return t === undefined ? [] : parseFingerprints(t, this.fingerprintPath);
   }
 
   async readInstanceTags(): Promise<InstanceTagEntry[]> {
     const t = await readOptional(this.instanceTagPath);
-    return t === undefined ? [] : parseInstanceTags(t.toString('utf8'), this.instanceTagPath);
+    return t === undefined ? [] : parseInstanceTags(t, this.instanceTagPath);
   }
 
   /** Everything stored for one account; missing files or entries come back undefined / empty. */
@@ -93,8 +93,8 @@ export class KeyStore {
     const t = readOptionalSync(this.instanceTagPath);
     return pick(
       k === undefined ? [] : parsePrivateKeys(k, this.privateKeyPath),
-      f === undefined ? [] : parseFingerprints(f.toString('utf8'), this.fingerprintPath),
-      t === undefined ? [] : parseInstanceTags(t.toString('utf8'), this.instanceTagPath),
+      f === undefined ? [] : parseFingerprints(f, this.fingerprintPath),
+      t === undefined ? [] : parseInstanceTags(t, this.instanceTagPath),
       account,
       protocol,
     );

@@ -324,10 +324,15 @@ function checkField(file: string, no: number, what: string, v: string): void {
   if (v.length === 0) throw new KeyFileError(file, `line ${no}: empty ${what}`);
 }
 
-/** Parses a libotr fingerprint file. Blank lines are skipped. */
-export function parseFingerprints(text: string, file = 'fingerprint file'): FingerprintEntry[] {
+/** A text file's content: bytes are UTF-8. Every parser takes the bytes as read, so no caller picks a decoding. */
+function asText(content: Uint8Array | string): string {
+  return typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.length).toString('utf8');
+}
+
+/** Parses a libotr fingerprint file (its bytes, or text). Blank lines are skipped. */
+export function parseFingerprints(content: Uint8Array | string, file = 'fingerprint file'): FingerprintEntry[] {
   const out: FingerprintEntry[] = [];
-  for (const { line, no } of lines(text)) {
+  for (const { line, no } of lines(asText(content))) {
     if (line.trim() === '') continue;
     const f = line.split('\t');
     if (f.length < 4) {
@@ -364,10 +369,10 @@ export function serializeFingerprints(entries: readonly FingerprintEntry[]): str
     .join('');
 }
 
-/** Parses a libotr instance tag file. `#` lines and blank lines are skipped. */
-export function parseInstanceTags(text: string, file = 'instance tag file'): InstanceTagEntry[] {
+/** Parses a libotr instance tag file (its bytes, or text). `#` lines and blank lines are skipped. */
+export function parseInstanceTags(content: Uint8Array | string, file = 'instance tag file'): InstanceTagEntry[] {
   const out: InstanceTagEntry[] = [];
-  for (const { line, no } of lines(text)) {
+  for (const { line, no } of lines(asText(content))) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const f = line.split('\t');
     if (f.length !== 3) throw new KeyFileError(file, `line ${no}: expected account, protocol and instance tag separated by tabs`);
