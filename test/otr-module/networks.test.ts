@@ -1,6 +1,7 @@
 // Each network of a user is its own OTR account: two networks of alice on the same ngircd get
 // separate keys (separate fingerprints in `info`, as libotr on the other side sees them), separate
 // files and separate settings.
+import { otrStorageDir } from '../../modules/otr/cli.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -66,7 +67,7 @@ test('two networks of one user: separate keys, fingerprints, files and settings'
     }
 
     // Separate files: each network's directory has its own key and fingerprints.
-    const dir = (net: string) => join(bnc.dataDir, 'users', 'alice', 'networks', net, 'otr');
+    const dir = (net: string) => otrStorageDir(bnc.dataDir, 'alice', net);
     const [k1, k2] = await Promise.all([readFile(join(dir('net'), 'otr.key'), 'utf8'), readFile(join(dir('net2'), 'otr.key'), 'utf8')]);
     assert.notEqual(k1, k2);
     // Separate settings: an ignore on one network is not on the other.

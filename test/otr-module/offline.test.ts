@@ -52,7 +52,7 @@ test('import a libotr key (irssi-otr account name), load the module, and talk wi
     assert.match(list.out, new RegExp(`bob .*${bobFp.match(/.{8}/g)!.join(' ')}.*not trusted`));
     const tr = await cli(w.bnc.dataDir, 'trust', '--user', 'alice', '--network', 'net', 'bob');
     assert.equal(tr.code, 0, tr.out);
-    const fpFile = readFileSync(join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr', 'otr.fp'), 'utf8');
+    const fpFile = readFileSync(join(w.otrDir, 'otr.fp'), 'utf8');
     assert.match(fpFile, new RegExp(`^bob\\talice\\tirc\\t${bobFp.toLowerCase()}\\tverified$`, 'm'));
 
     w.alice.mark();
@@ -74,7 +74,7 @@ test('a ZNC otr moddata folder copied in as it is (libotr key with raw-byte x, t
     // fingerprint file marking bob verified, as ZNC's `trust` leaves it.
     const keyBytes = readFileSync(new URL('../fixtures/libotr-quoted-x.key', import.meta.url));
     const aliceFp = fingerprint(publicPart(parsePrivateKeys(keyBytes)[0]!.key));
-    const dir = join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr');
+    const dir = w.otrDir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'otr.key'), keyBytes, { mode: 0o600 });
     writeFileSync(join(dir, 'otr.fp'), `bob\talice\tirc\t${w.bob.otr.fingerprint!.toLowerCase()}\tverified\n`, { mode: 0o600 });
@@ -105,7 +105,7 @@ test('the security note is shown once: a second loadmod (after unloadmod) does n
     assert.ok(first.some((l) => l.startsWith('Connect to the bouncer over TLS')), first.join('\n'));
     w.alice.send('PRIVMSG *status :unloadmod otr');
     await w.alice.waitFor(/Unloaded module otr/);
-    const settings = JSON.parse(readFileSync(join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr', 'settings.json'), 'utf8'));
+    const settings = JSON.parse(readFileSync(join(w.otrDir, 'settings.json'), 'utf8'));
     assert.equal(settings.securityNoteShown, true);
     from = w.alice.lines.length;
     w.alice.send('PRIVMSG *status :loadmod otr');

@@ -2,6 +2,7 @@
 // module on network "net" of user alice; alice's raw IRC client on the bouncer; and bob, real
 // libotr (test/interop/otrpeer) bridged onto his own IRC connection. Both IRC connections go
 // through a recording relay, so a test can read every line the server carried in either direction.
+import { otrStorageDir } from '../../modules/otr/cli.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -212,6 +213,8 @@ export interface World {
   bnc: TestBouncer;
   alice: IrcClient;
   bob: LibotrIrcPeer;
+  /** alice's OTR module directory on network "net". */
+  otrDir: string;
   stop(): Promise<void>;
 }
 
@@ -229,6 +232,7 @@ export async function startWorld(opts: { bobPolicy?: number; withBob?: boolean; 
   const bob = opts.withBob === false ? (undefined as unknown as LibotrIrcPeer) : await LibotrIrcPeer.start(relay.port, 'bob', { policy: opts.bobPolicy });
   return {
     irc, relay, bnc, alice, bob,
+    otrDir: otrStorageDir(bnc.dataDir, 'alice', 'net'),
     async stop() {
       await alice.close().catch(() => {});
       if (bob) await bob.close().catch(() => {});

@@ -12,7 +12,7 @@ let w: World;
 let otrDir: string;
 before(async () => {
   w = await startWorld();
-  otrDir = join(w.bnc.dataDir, 'users', 'alice', 'networks', 'net', 'otr');
+  otrDir = w.otrDir;
 });
 after(async () => {
   await w?.stop();
