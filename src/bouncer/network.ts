@@ -3,7 +3,7 @@
 import type { NetworkConfig } from '../config/types.ts';
 import type { Logger } from 'pino';
 import type { ClientMessage, MessageEvent, OwnPrefix } from '../modules/api.ts';
-import { overIrcBody, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, type IrcMessage } from '../irc/message.ts';
+import { overIrcBody, parseLine, prefixNick, parsePrefix, buildLine, messageLine, decodeTags, rawTag, actionText, textLines, isLineToken, type IrcMessage } from '../irc/message.ts';
 import { ISupport } from '../irc/isupport.ts';
 import { Playback, type PlaybackEntry } from './playback.ts';
 import { Upstream } from './upstream.ts';
@@ -639,30 +639,48 @@ export class Network {
 
   // ---- module host services ------------------------------------------------------------------
 
+  // A module's text may hold line breaks (a decrypted message can): each line becomes a message of its
+  // own, and nothing a module passes can add a protocol line. A malformed target or prefix is a module
+  // bug: the message is dropped with a log line.
+
   sendFromModule(kind: 'privmsg' | 'notice' | 'action', target: string, text: string): void {
+    if (!isLineToken(target)) return this.moduleLineDropped('target', target);
     const cmd = kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const body = kind === 'action' ? `\x01ACTION ${text}\x01` : text;
-    this.sendMessageLine(cmd, target, body);
+    for (const line of textLines(text)) this.sendMessageLine(cmd, target, kind === 'action' ? `\x01ACTION ${line}\x01` : line);
   }
 
   deliverFromModule(m: ClientMessage): void {
     const now = m.time ?? Date.now();
     const cmd = m.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const text = m.kind === 'action' ? `\x01ACTION ${m.text}\x01` : m.text;
-    const prefix = m.ident || m.hostname ? `${m.nick}!${m.ident}@${m.hostname}` : m.nick;
-    const body = messageLine(prefix, cmd, m.target, text);
-    const msg = parseLine(body)!;
-    if (this.clients.length === 0) {
-      if (!this.playback) this.playback = new Playback(this.cfg.playbackLines);
-      this.playback.push(now, body);
-      return;
+    const withHost = m.ident || m.hostname;
+    for (const [what, v] of [['nick', m.nick], ['target', m.target], ...(withHost ? [['ident', m.ident], ['hostname', m.hostname]] : [])] as const) {
+      if (!isLineToken(v ?? '')) return this.moduleLineDropped(what, v ?? '');
     }
-    for (const c of this.clients) c.relay(body, msg, now);
+    const prefix = withHost ? `${m.nick}!${m.ident}@${m.hostname}` : m.nick;
+    for (const line of textLines(m.text)) {
+      const body = messageLine(prefix, cmd, m.target, m.kind === 'action' ? `\x01ACTION ${line}\x01` : line);
+      if (this.clients.length === 0) {
+        if (!this.playback) this.playback = new Playback(this.cfg.playbackLines);
+        this.playback.push(now, body);
+        continue;
+      }
+      const msg = parseLine(body)!;
+      for (const c of this.clients) c.relay(body, msg, now);
+    }
+  }
+
+  private moduleLineDropped(what: string, value: string): void {
+    this.logger.warn({ user: this.user.name, network: this.name, [what]: JSON.stringify(value).slice(0, 80) }, `module message dropped: invalid ${what}`);
   }
 
   /** A line from a virtual nick to the user: to the attached clients, or kept until one attaches. */
   virtualReply(from: string, text: string): void {
-    const make = (nick: string) => messageLine(`${from}!${from.slice(1)}@otrbnc`, 'PRIVMSG', nick, text);
+    const lines = textLines(text);
+    if (lines.length !== 1) {
+      for (const l of lines) this.virtualReply(from, l);
+      return;
+    }
+    const make = (nick: string) => messageLine(`${from}!${from.slice(1)}@otrbnc`, 'PRIVMSG', nick, lines[0]!);
     if (this.clients.length === 0) {
       if (!this.pendingReplies) this.pendingReplies = [];
       if (this.pendingReplies.length < 1000) this.pendingReplies.push({ time: Date.now(), line: make(this.nick) });

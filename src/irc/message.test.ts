@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseLine, buildLine, messageLine, parsePrefix, prefixNick, decodeTags, encodeTags, rawTag, actionText, isoTime, overIrcBody } from './message.ts';
+import { parseLine, buildLine, messageLine, parsePrefix, prefixNick, decodeTags, encodeTags, rawTag, actionText, isoTime, overIrcBody, textLines, isLineToken } from './message.ts';
 
 test('parseLine: tags, prefix, command, middle and trailing params', () => {
   const m = parseLine('@time=2020-01-01T00:00:00.000Z;msgid=a\\sb :nick!id@host PRIVMSG #chan :hello  world')!;
@@ -71,4 +71,19 @@ test('overIrcBody counts UTF-8 bytes after the given offset', () => {
   assert.equal(overIrcBody('é'.repeat(256)), true);
   assert.equal(overIrcBody('@tag=ééé ' + 'x'.repeat(510), 9), false);
   assert.equal(overIrcBody('@tag=ééé ' + 'x'.repeat(511), 9), true);
+});
+
+test('textLines: one message per line, whatever the line break; NUL made visible; no empty lines', () => {
+  assert.deepEqual(textLines('plain text'), ['plain text']);
+  assert.deepEqual(textLines(''), ['']);
+  assert.deepEqual(textLines('a\r\nb\nc\rd'), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(textLines('one\r\n:evil!e@e PRIVMSG alice :spoof\r\n'), ['one', ':evil!e@e PRIVMSG alice :spoof']);
+  assert.deepEqual(textLines('\n\r\n\r'), []);
+  assert.deepEqual(textLines('nul\0here'), ['nul\ufffdhere']);
+  for (const l of textLines('x\r\ny\nz\0\r')) assert.doesNotMatch(l, /[\r\n\0]/);
+});
+
+test('isLineToken: one middle parameter, nothing that could end or split a line', () => {
+  for (const ok of ['bob', '#chan', 'peer.example', '~u', 'a[]{}']) assert.ok(isLineToken(ok), ok);
+  for (const bad of ['', 'a b', 'bob\r\nQUIT', 'x\0', ':bob', 'tab\there']) assert.ok(!isLineToken(bad), JSON.stringify(bad));
 });

@@ -101,6 +101,24 @@ export function buildLine(prefix: string, command: string, params: readonly stri
 }
 
 /** `:prefix CMD target :text`, the text always trailing (what clients expect of PRIVMSG/NOTICE). */
+/** CR, LF and NUL: never inside an IRC line. */
+const NOT_IN_LINE = /[\r\n\0]/;
+
+/**
+ * The lines a text becomes as IRC message text: split at each line break (CR, LF or CRLF, since none
+ * may be inside a line), NUL shown as U+FFFD, empty lines dropped. Text from outside the protocol (a
+ * decrypted OTR message, a module's output) goes through this, so it can never add lines of its own.
+ */
+export function textLines(text: string): string[] {
+  if (!NOT_IN_LINE.test(text)) return [text];
+  return text.replace(/\0/g, '\ufffd').split(/\r\n|\r|\n/).filter((l) => l !== '');
+}
+
+/** A target, nick, ident or host that fits in a line as one middle parameter (or prefix part). */
+export function isLineToken(s: string): boolean {
+  return s.length > 0 && s[0] !== ':' && !/[\s\0]/.test(s);
+}
+
 export function messageLine(prefix: string, command: string, target: string, text: string): string {
   return prefix ? ':' + prefix + ' ' + command + ' ' + target + ' :' + text : command + ' ' + target + ' :' + text;
 }

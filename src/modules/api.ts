@@ -107,6 +107,10 @@ export interface ModuleContext {
 
   /** Register a command of the virtual nick; `help` is generated from the registered commands. */
   registerCommand(cmd: ModuleCommand): void;
+  // In the three below, each line of `text` (CR, LF or CRLF) becomes a message of its own and NUL shows as
+  // U+FFFD: no text can add a protocol line. A target or prefix part that is not one IRC token is a bug;
+  // the message is dropped and logged.
+
   /** Send a line from the virtual nick to the user's clients; kept in memory while none is attached. */
   reply(text: string): void;
 

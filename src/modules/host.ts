@@ -112,9 +112,7 @@ export class ModuleHost {
       registerCommand: (cmd) => {
         commands.set(cmd.name.toLowerCase(), cmd);
       },
-      reply: (text) => {
-        for (const line of text.split(/\r?\n/)) net.virtualReply(virtualNick, line);
-      },
+      reply: (text) => net.virtualReply(virtualNick, text),
       sendToNetwork: (kind, target, text) => net.sendFromModule(kind, target, text),
       deliverToClients: (msg: ClientMessage) => net.deliverFromModule(msg),
     };

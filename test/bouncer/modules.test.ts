@@ -135,6 +135,38 @@ test('sendToNetwork bypasses hooks; deliverToClients reaches clients as if from 
   await c.waitFor(/^:dave!x@peer\.example PRIVMSG alice :delivered text$/);
 });
 
+test('a module cannot add protocol lines: line breaks in its text make separate messages, a bad target or prefix is dropped', async () => {
+  // To the network: two PRIVMSGs to bob; "QUIT :x" arrives as text, and alice is still connected.
+  c.send('PRIVMSG *echo :send bob first\\r\\nQUIT :x\\rlast');
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :first$/);
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :QUIT :x$/);
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :last$/);
+  // To the clients: each line from dave, the spoofed prefix only as text; NUL made visible.
+  c.mark();
+  const from = c.lines.length;
+  c.send('PRIVMSG *echo :deliver dave one\\n:evil!e@e PRIVMSG alice :spoofed\\r\\ntwo\\0three');
+  await c.waitFor(/^:dave!x@peer\.example PRIVMSG alice :two\ufffdthree$/);
+  const got = c.lines.slice(from);
+  assert.deepEqual(got.filter((l) => !l.startsWith(':*echo')), [
+    ':dave!x@peer.example PRIVMSG alice :one',
+    ':dave!x@peer.example PRIVMSG alice ::evil!e@e PRIVMSG alice :spoofed',
+    ':dave!x@peer.example PRIVMSG alice :two\ufffdthree',
+  ]);
+  // A reply of the virtual nick, the same.
+  await echo('say a\\rb', /^a$/);
+  await c.waitFor(/^:\*echo!echo@otrbnc PRIVMSG alice :b$/);
+  // Targets and prefixes that would break the line: nothing is sent, the module bug is logged.
+  c.send('PRIVMSG *echo :send bob\\r\\nQUIT hidden');
+  await bnc.waitForLog((r) => r.msg === 'module message dropped: invalid target');
+  c.send('PRIVMSG *echo :deliver da\\nve text');
+  await bnc.waitForLog((r) => r.msg === 'module message dropped: invalid nick');
+  await bob.sync();
+  await c.sync();
+  assert.equal(bob.find(/hidden/, 0), undefined);
+  assert.equal(c.find(/PRIVMSG alice :text$/, from), undefined);
+  await echo('ping', /^pong$/); // still connected and registered
+});
+
 test('detached: replies and deliveries are kept and arrive on attach; attach/detach/connected hooks', async () => {
   const net = bnc.bouncer.users.get('alice')!.networks.get('net')!;
   await c.close();

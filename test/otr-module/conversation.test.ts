@@ -104,6 +104,24 @@ test('an OTR error from bob while encrypted: a notice, and the next message stil
   assert.ok(sent.length > 0 && sent.every((l) => l.startsWith('> PRIVMSG bob :?OTR')), sent.join('\n'));
 });
 
+test('a decrypted message with line breaks is shown line by line: bob cannot send alice\'s client protocol lines', async () => {
+  await w.bob.waitState('alice', 'encrypted');
+  w.alice.mark();
+  const from = w.alice.lines.length;
+  // Inside the encryption nothing stops a peer (a Pidgin user's multi-line message, or a hostile one).
+  // (NUL, which libotr's C strings cannot carry, is covered with the module host in modules.test.ts.)
+  await w.bob.say('alice', 'line one\r\n:evil!e@e PRIVMSG alice :spoofed\nQUIT :gone\r\n\r\nlast line');
+  await w.alice.waitFor(fromBob('last line'));
+  await w.alice.sync();
+  const shown = w.alice.lines.slice(from).filter((l) => !/ PONG /.test(l)).map((l) => l.replace(/^@\S+ /, ''));
+  assert.deepEqual(shown, [
+    ':bob!~bob@127.0.0.1 PRIVMSG alice :line one',
+    ':bob!~bob@127.0.0.1 PRIVMSG alice ::evil!e@e PRIVMSG alice :spoofed',
+    ':bob!~bob@127.0.0.1 PRIVMSG alice :QUIT :gone',
+    ':bob!~bob@127.0.0.1 PRIVMSG alice :last line',
+  ]);
+});
+
 test('info shows bob encrypted with the active fingerprint, then trust changes it', async () => {
   w.alice.mark();
   otr(w, 'info');
