@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { formatFingerprint } from '../../src/otr/dsa.ts';
 import type { MessageState } from '../../src/otr/api.ts';
 import { T } from './texts.ts';
+import { ASCII_BORDERS } from '../../src/bouncer/table.ts';
 
 export interface InfoPeer {
   nick: string;
@@ -17,12 +18,6 @@ export interface InfoPeer {
 /** Longest cell text for free-form columns, so a row always fits one IRC line. */
 export const MAX_PEER_CHARS = 40;
 export const MAX_TRUST_CHARS = 20;
-
-const ASCII = {
-  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
-  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
-  left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
-};
 
 export function trustName(trust: string): string {
   if (trust === '') return T.trustNames.none;
@@ -42,7 +37,7 @@ export function renderInfo(peers: readonly InfoPeer[], ownFingerprintLine: strin
   if (sorted.length === 0) return [T.infoNoFingerprints, ownFingerprintLine];
   const table = new Table({
     head: ['Peer', 'State', 'Fingerprint', 'Act', 'Trust'],
-    chars: ASCII,
+    chars: ASCII_BORDERS,
     style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
   });
   for (const p of sorted) {

@@ -1,9 +1,17 @@
-// Tables for virtual-nick replies (help, listnetworks, …): cli-table3 without colours, one IRC line per row.
+// Tables for virtual-nick replies (help, listnetworks, …): cli-table3 without colours, one IRC line per row,
+// drawn in ASCII as ZNC draws them: box-drawing characters need a Unicode font and a UTF-8 client, and
+// some clients (mIRC with a legacy font, a Latin-1 terminal) show them as garbage.
 import Table from 'cli-table3';
 import { minimatch } from 'minimatch';
 
+export const ASCII_BORDERS = {
+  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
+  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
+  left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
+};
+
 export function table(head: string[], rows: string[][]): string {
-  const t = new Table({ head, style: { head: [], border: [], compact: true } });
+  const t = new Table({ head, chars: ASCII_BORDERS, style: { head: [], border: [], compact: true } });
   for (const r of rows) t.push(r);
   return t.toString();
 }

@@ -39,8 +39,8 @@ async function echo(cmd: string, expect: RegExp): Promise<string> {
 test('virtual nick: commands, generated help table, unknown command, a throwing command', async () => {
   await echo('ping', /^pong$/);
   await echo('PING', /^pong$/);
-  await echo('help', /Command\s+│ Arguments/);
-  await c.waitFor(/│ send\s+│ <target> <text>\s+│ sendToNetwork/);
+  await echo('help', /Command\s+\| Arguments/);
+  await c.waitFor(/\| send\s+\| <target> <text>\s+\| sendToNetwork/);
   await echo('nope', /^Unknown command "nope"\. Try: help$/);
   await echo('boom', /^Error in boom: boom$/);
   await bob.sync();

@@ -34,9 +34,9 @@ async function status(cmd: string, expect: RegExp): Promise<string> {
 }
 
 test('help is a table of every command', async () => {
-  await status('help', /Command\s+│\s+Arguments\s+│\s+Description/);
+  await status('help', /Command\s+\|\s+Arguments\s+\|\s+Description/);
   for (const name of ['listnetworks', 'addnetwork', 'delnetwork', 'connect', 'disconnect', 'jump', 'listclients', 'listmods', 'loadmod', 'unloadmod', 'version', 'uptime']) {
-    await c.waitFor(new RegExp(`^:\\*status!status@otrbnc PRIVMSG alice :│ ${name}\\s+│`));
+    await c.waitFor(new RegExp(`^:\\*status!status@otrbnc PRIVMSG alice :\\| ${name}\\s+\\|`));
   }
   await status('nonsense', /^Unknown command "nonsense"\. Try: help$/);
   await status('HELP', /Command/);
@@ -45,8 +45,8 @@ test('help is a table of every command', async () => {
     c.mark();
     const from = c.lines.length;
     c.send(`PRIVMSG *status :${cmd}`);
-    await c.waitFor((l) => S.test(l) && /└/.test(l));
-    return c.lines.slice(from).filter((l) => S.test(l) && /^│ \S/.test(l.replace(S, ''))).map((l) => l.replace(S, '').split('│')[1]!.trim())
+    await c.sync(); // the whole table has arrived
+    return c.lines.slice(from).filter((l) => S.test(l) && /^\| \S/.test(l.replace(S, ''))).map((l) => l.replace(S, '').split('|')[1]!.trim())
       .filter((name) => name !== 'Command'); // the header row
   };
   assert.deepEqual(await rows('help list'), ['listnetworks', 'listclients', 'listmods']);
@@ -60,8 +60,8 @@ test('version and uptime', async () => {
 });
 
 test('listnetworks and listclients', async () => {
-  await status('listnetworks', /│ net\s+│ 127\.0\.0\.1 \d+\s+│ connected\s+│ alice\s+│ 1\s+│/);
-  await status('listclients', /│ \d+ \(you\) │ net\s+│ 127\.0\.0\.1 │ alice │/);
+  await status('listnetworks', /\| net\s+\| 127\.0\.0\.1 \d+\s+\| connected\s+\| alice\s+\| 1\s+\|/);
+  await status('listclients', /\| \d+ \(you\) \| net\s+\| 127\.0\.0\.1 \| alice \|/);
 });
 
 test('addnetwork validates, connects, persists; delnetwork removes and persists', async () => {
@@ -105,14 +105,14 @@ test('disconnect, connect, jump', async () => {
 });
 
 test('listmods, loadmod, unloadmod (persisted)', async () => {
-  await status('listmods', /│ echo\s+│\s+│/);
+  await status('listmods', /\| echo\s+\|\s+\|/);
   await status('loadmod', /^Usage: loadmod <module>$/);
   await status('loadmod nosuch', /^Cannot load nosuch: no module named nosuch$/);
   await status('loadmod ../etc', /^Cannot load \.\.\/etc: invalid module name/);
   await status('loadmod echo', /^Loaded module echo on net\. Talk to it as \*echo\.$/);
   await status('loadmod echo', /already loaded/);
   assert.deepEqual(loadConfigFile(bnc.configFile).config.users[0]!.networks[0]!.modules, ['echo']);
-  await status('listmods', /│ echo\s+│ loaded │ Test module/);
+  await status('listmods', /\| echo\s+\| loaded \| Test module/);
   await status('unloadmod', /^Usage: unloadmod <module>$/);
   await status('unloadmod echo', /^Unloaded module echo from net\.$/);
   await bnc.waitForLog((r) => r.msg === 'echo unloaded');
