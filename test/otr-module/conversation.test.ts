@@ -122,6 +122,25 @@ test('a decrypted message with line breaks is shown line by line: bob cannot sen
   ]);
 });
 
+test('a second client of alice sees what she typed (never ciphertext) and bob\'s decrypted replies', async () => {
+  await w.bob.waitState('alice', 'encrypted');
+  const second = await w.bnc.login('alice', { pass: 'alice/net:pw', caps: ['server-time'] });
+  try {
+    await second.sync();
+    const from = second.lines.length;
+    w.alice.send('PRIVMSG bob :canary-e2e typed on the first client');
+    await w.bob.waitMessage((m) => m.text === 'canary-e2e typed on the first client' && m.encrypted, 'the message');
+    await second.waitFor(/^@\S*time=\S+ :alice!\S+ PRIVMSG bob :canary-e2e typed on the first client$/);
+    await w.bob.say('alice', 'canary-e2e to both');
+    await w.alice.waitFor(fromBob('canary-e2e to both'));
+    await second.waitFor(fromBob('canary-e2e to both'));
+    await second.sync();
+    assert.equal(second.find(/\?OTR/, from), undefined, 'no OTR wire text on the other client');
+  } finally {
+    await second.close();
+  }
+});
+
 test('info shows bob encrypted with the active fingerprint, then trust changes it', async () => {
   w.alice.mark();
   otr(w, 'info');
