@@ -50,7 +50,7 @@ export const COMMANDS: Spec[] = [
     },
   },
   {
-    name: 'start', args: '<nick>', help: 'Start (or refresh) an OTR conversation with nick, like sending ?OTR?.',
+    name: 'start', args: '<nick>', help: 'Start (or refresh) an OTR conversation with nick, as an OTR query sent to nick does.',
     run(glue, rest, usage) {
       const a = nickArg(glue, parseNick(rest));
       if (!a.ok) return usage(a.error);

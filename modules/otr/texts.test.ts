@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { T } from './texts.ts';
+import { COMMANDS } from './commands.ts';
 
 /** Every text of the module, with sample arguments. */
 function allTexts(): string[] {
@@ -36,4 +37,13 @@ test('B10: no typos of the reference, sentences end with a period', () => {
 
 test('texts are single lines', () => {
   for (const t of allTexts()) assert.doesNotMatch(t, /[\r\n]/);
+});
+
+test('nothing *otr tells the user looks like OTR to an OTR-capable client (irssi 1.4 has OTR built in and hid a help row with "?OTR?" in it)', () => {
+  const toUser = allTexts().filter((t) => t !== T.unreadableErrorToPeer('bob')); // that one goes to the peer
+  for (const c of COMMANDS) toUser.push(c.name, c.args, c.help);
+  for (const t of toUser) {
+    assert.doesNotMatch(t, /\?OTR/, JSON.stringify(t));
+    assert.ok(!t.includes(' \t  \t\t\t\t \t \t \t  '), `whitespace tag in ${JSON.stringify(t)}`);
+  }
 });
