@@ -652,10 +652,10 @@ export class Network {
   deliverFromModule(m: ClientMessage): void {
     const now = m.time ?? Date.now();
     const cmd = m.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const withHost = m.ident || m.hostname;
-    for (const [what, v] of [['nick', m.nick], ['target', m.target], ...(withHost ? [['ident', m.ident], ['hostname', m.hostname]] : [])] as const) {
-      if (!isLineToken(v ?? '')) return this.moduleLineDropped(what, v ?? '');
-    }
+    const withHost = Boolean(m.ident || m.hostname);
+    const bad = !isLineToken(m.nick) ? 'nick' : !isLineToken(m.target) ? 'target'
+      : withHost && !isLineToken(m.ident) ? 'ident' : withHost && !isLineToken(m.hostname) ? 'hostname' : undefined;
+    if (bad) return this.moduleLineDropped(bad, m[bad]);
     const prefix = withHost ? `${m.nick}!${m.ident}@${m.hostname}` : m.nick;
     for (const line of textLines(m.text)) {
       const body = messageLine(prefix, cmd, m.target, m.kind === 'action' ? `\x01ACTION ${line}\x01` : line);

@@ -116,7 +116,7 @@ export function textLines(text: string): string[] {
 
 /** A target, nick, ident or host that fits in a line as one middle parameter (or prefix part). */
 export function isLineToken(s: string): boolean {
-  return s.length > 0 && s[0] !== ':' && !/[\s\0]/.test(s);
+  return typeof s === 'string' && s.length > 0 && s[0] !== ':' && !/[\s\0]/.test(s);
 }
 
 export function messageLine(prefix: string, command: string, target: string, text: string): string {
