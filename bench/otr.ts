@@ -1,5 +1,7 @@
 // OTR benchmark: the same workloads on our engine and on real libotr 4.1.1, in the same run.
-//   npm run bench:otr [-- --json] [--only ake,pingpong,oneway,big,smp,keygen] [--n-scale X] [--warmup N]
+//   npm run bench:otr [-- --json] [--only ake,pingpong,oneway,big,smp,keygen] [--n-scale X] [--warmup N] [--runs K]
+// It runs compiled (dist/bench/otr.js, built by the script), as the bouncer runs (`npm start`): under tsx
+// the loader's own thread and compile jobs share the machine with the workloads.
 // libotr runs in bench/libotr-bench.c (built into build/ like the interop peer); our engine runs here
 // with the same structure: two engine instances (alice@bench, bob@bench) in one process, one in-memory
 // FIFO per direction, pump until idle, the same N, 2 warm-ups, the same texts, the same DSA keys (read
@@ -33,10 +35,10 @@ const WORKLOADS = [
 ] as const;
 type Key = (typeof WORKLOADS)[number]['key'];
 
-interface Options { json: boolean; only: Set<string>; scale: number; warmup: number }
+interface Options { json: boolean; only: Set<string>; scale: number; warmup: number; runs: number; child: boolean }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, only: new Set(WORKLOADS.map((w) => w.short)), scale: 1, warmup: 2 };
+  const o: Options = { json: false, only: new Set(WORKLOADS.map((w) => w.short)), scale: 1, warmup: 2, runs: 3, child: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = () => {
@@ -54,7 +56,11 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--warmup') {
       o.warmup = Number(val());
       if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new Error('--warmup takes a whole number');
-    } else throw new Error(`unknown option ${a} (try --json, --only LIST, --n-scale X, --warmup N)`);
+    } else if (a === '--runs') {
+      o.runs = Number(val());
+      if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs takes a whole number from 1');
+    } else if (a === '--child') o.child = true;
+    else throw new Error(`unknown option ${a} (try --json, --only LIST, --n-scale X, --warmup N, --runs K)`);
   }
   return o;
 }
@@ -165,8 +171,7 @@ function pump(a: Side, b: Side): void {
 function stats(v: number[]) {
   const s = [...v].sort((x, y) => x - y);
   const n = s.length;
-  const median = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-  return { min: s[0]!, median, mean: s.reduce((x, y) => x + y, 0) / n, p90: s[Math.floor((n - 1) * 0.9)]!, max: s[n - 1]! };
+  return { min: s[0]!, median: median(s), mean: s.reduce((x, y) => x + y, 0) / n, p90: s[Math.floor((n - 1) * 0.9)]!, max: s[n - 1]! };
 }
 
 async function runOurs(opts: Options, keys: { alice: DsaPrivateKey; bob: DsaPrivateKey }, scratch: string): Promise<Partial<Record<Key, Figures>>> {
@@ -298,13 +303,22 @@ async function runOurs(opts: Options, keys: { alice: DsaPrivateKey; bob: DsaPriv
 
 // ---------------------------------------------------------------- main
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+/** One workload's line of the result, as printed with --json. */
+interface Row {
+  otrbnc: { median: number | null; error?: string; run_medians?: number[]; [k: string]: unknown };
+  libotr: { median: number | null; error?: string; run_medians?: number[]; [k: string]: unknown };
+  ratio: number | null;
+  ratio_cpu: number | null;
+  unit: string;
+}
+interface RunResult { libotr: string; rows: Record<string, Row> }
+
+/** One run: workload by workload, libotr then ours (this process), so that a change in machine load hits both alike. */
+async function measureOnce(opts: Options): Promise<RunResult> {
   const bin = buildC('bench/libotr-bench.c', 'libotr-bench');
   const keyDir = join(REPO_ROOT, 'build', 'bench-keys');
   mkdirSync(keyDir, { recursive: true });
 
-  // Workload by workload, libotr then ours, so that a change in machine load hits both alike.
   // libotr-bench also creates the two key files when they are missing.
   type LibRun = { version: string; gcrypt: string; workloads: Partial<Record<Key, Figures>>; ok: boolean };
   const runLib = (short: string): LibRun => {
@@ -339,36 +353,94 @@ async function main(): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
   }
 
-  const result: Record<string, unknown> = {};
+  const rows: Record<string, Row> = {};
   for (const w of WORKLOADS) {
     const o = ours[w.key];
     const l = lib.workloads[w.key];
     if (!o && !l) continue;
-    const ratio = o?.ok && l?.ok ? round(o.median / l.median) : null;
-    result[w.key] = {
+    rows[w.key] = {
       otrbnc: o?.ok ? { median: round(o.median), cpu_median: round(o.cpu.median), modexps_per_iter: o.modexps_per_iter, dsa_modexps_per_iter: o.dsa_modexps_per_iter, wire_bytes_per_iter: o.wire_bytes_per_iter, heartbeats: o.heartbeats } : { median: null, error: o?.error },
       libotr: l?.ok ? { median: round(l.median), cpu_median: round(l.cpu.median), modexps_per_iter: l.modexps_per_iter, wire_bytes_per_iter: l.wire_bytes_per_iter, heartbeats: l.heartbeats } : { median: null, error: l?.error },
-      ratio,
+      ratio: o?.ok && l?.ok ? round(o.median / l.median) : null,
       ratio_cpu: o?.ok && l?.ok ? round(o.cpu.median / l.cpu.median) : null,
       unit: w.unit,
     };
   }
+  return { libotr: `${lib.version} (libgcrypt ${lib.gcrypt})`, rows };
+}
+
+/**
+ * K runs, each in a fresh process (ours starts cold every time, as libotr-bench does), one after the
+ * other. This machine's speed drifts by up to 1.6× between runs, for libotr as much as for us: each
+ * side's figure is the median of its K run medians, and the ratio is taken between those.
+ */
+async function measureRuns(opts: Options, argv: string[]): Promise<RunResult> {
+  const runs: RunResult[] = [];
+  for (let k = 0; k < opts.runs; k++) {
+    if (!opts.json) process.stderr.write(`run ${k + 1} of ${opts.runs}\n`);
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...argv, '--child'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
+    });
+    runs.push(JSON.parse(out) as RunResult);
+  }
+  const rows: Record<string, Row> = {};
+  for (const key of Object.keys(runs[0]!.rows)) {
+    const all = runs.map((r) => r.rows[key]!);
+    const side = (name: 'otrbnc' | 'libotr') => {
+      const failed = all.find((r) => r[name].median === null);
+      if (failed) return failed[name];
+      const pick = (f: string) => round(median(all.map((r) => r[name][f] as number)));
+      return { ...all[0]![name], median: pick('median'), cpu_median: pick('cpu_median'), run_medians: all.map((r) => r[name].median!) };
+    };
+    const o = side('otrbnc');
+    const l = side('libotr');
+    const both = o.median !== null && l.median !== null;
+    rows[key] = {
+      otrbnc: o, libotr: l, unit: all[0]!.unit,
+      ratio: both ? round(o.median! / l.median!) : null,
+      ratio_cpu: both ? round((o.cpu_median as number) / (l.cpu_median as number)) : null,
+    };
+  }
+  return { libotr: runs[0]!.libotr, rows };
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((x, y) => x - y);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opts = parseArgs(argv);
+  if (opts.child) {
+    process.stdout.write(JSON.stringify(await measureOnce({ ...opts, json: true })) + '\n');
+    return;
+  }
+  const { libotr, rows } = opts.runs === 1 ? await measureOnce(opts) : await measureRuns(opts, argv);
 
   if (opts.json) {
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(JSON.stringify(rows) + '\n');
   } else {
     const t = new Table({ style: { head: [], border: [] }, head: ['workload', 'unit', 'otrbnc median', 'libotr median', 'ratio', 'cpu ratio', 'group modexps/iter (ours / libotr)'] });
-    for (const [k, v] of Object.entries(result) as [string, any][]) {
+    for (const [k, v] of Object.entries(rows)) {
       t.push([k, v.unit, v.otrbnc.median ?? `FAILED: ${v.otrbnc.error}`, v.libotr.median ?? `FAILED: ${v.libotr.error}`,
         v.ratio === null ? '-' : `${v.ratio.toFixed(2)}×`, v.ratio_cpu === null ? '-' : `${v.ratio_cpu.toFixed(2)}×`,
         `${v.otrbnc.modexps_per_iter ?? '-'} / ${v.libotr.modexps_per_iter ?? '-'}`]);
     }
-    process.stdout.write(`libotr ${lib.version} (libgcrypt ${lib.gcrypt}) vs otrbnc, same run, n-scale ${opts.scale}, ${opts.warmup} warm-ups\n`);
+    const runs = opts.runs === 1 ? 'one run' : `median of ${opts.runs} runs (each a fresh process)`;
+    process.stdout.write(`libotr ${libotr} vs otrbnc, ${runs}, n-scale ${opts.scale}, ${opts.warmup} warm-ups\n`);
     process.stdout.write(t.toString() + '\n');
     process.stdout.write('ratio = otrbnc / libotr on wall-time medians (lower is better). Modexps: DH and SMP in the 1536-bit group; DSA sign/verify are not counted on either side.\n');
+    if (opts.runs > 1) {
+      for (const [k, v] of Object.entries(rows)) {
+        if (v.otrbnc.run_medians && v.libotr.run_medians) {
+          process.stdout.write(`${k} per run: otrbnc ${v.otrbnc.run_medians.join(' ')}; libotr ${v.libotr.run_medians.join(' ')}\n`);
+        }
+      }
+    }
   }
-  const failed = Object.values(result).some((v: any) => v.ratio === null);
-  process.exitCode = failed ? 1 : 0;
+  process.exitCode = Object.values(rows).some((v) => v.ratio === null) ? 1 : 0;
 }
 
 function round(x: number): number {

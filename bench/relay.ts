@@ -1,6 +1,6 @@
 // Relay benchmark: how fast and how lean otrbnc relays plain private messages.
 // A fake upstream IRC server and a client live in this process; the bouncer runs as a child
-// process (`node --import tsx src/main.ts --config FILE`), so its CPU time and RSS are its own.
+// process (`node dist/src/main.js --config FILE`, what `npm start` runs), so its CPU time and RSS are its own.
 //   npm run bench:relay [-- --lines N --latency K --networks M --mem-runs R --json --verbose]
 // Figures: lines/s each way, bouncer CPU µs per relayed line (from /proc), round-trip latency
 // p50/p99, RSS with 1 and with M idle networks and KB per extra network.
@@ -13,11 +13,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { once } from 'node:events';
+import { REPO_ROOT } from '../test/interop/build-peer.ts';
 
-const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Options {
   lines: number;
@@ -136,8 +135,8 @@ async function startBouncer(dir: string, upstreamPort: number, networks: number)
   }
   const file = join(dir, `bench-${networks}.yml`);
   writeFileSync(file, yaml);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
-    cwd: projectDir,
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js'), '--config', file], {
+    cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return { child, port: listenPort };

@@ -4,11 +4,19 @@
 // Concurrent callers (test files run in parallel) each compile to a temp name and rename into place.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The checkout: the nearest directory up with a package.json (this file also runs compiled, from dist/). */
+export const REPO_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 const BUILD_DIR = join(REPO_ROOT, 'build');
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 function pkgConfig(args: string[]): string[] {
   try {
