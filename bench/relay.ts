@@ -1,6 +1,6 @@
 // Relay benchmark: how fast and how lean otrbnc relays plain private messages.
 // A fake upstream IRC server and a client live in this process; the bouncer runs as a child
-// process (`node dist/src/main.js --config FILE`, what `npm start` runs), so its CPU time and RSS are its own.
+// process (`node NODE_FLAGS dist/src/main.js --config FILE`, what `npm start` runs), so its CPU time and RSS are its own.
 //   npm run bench:relay [-- --lines N --latency K --networks M --mem-runs R --json --verbose]
 // Figures: lines/s each way, bouncer CPU µs per relayed line (from /proc), round-trip latency
 // p50/p99, RSS with 1 and with M idle networks and KB per extra network.
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { REPO_ROOT } from '../test/interop/build-peer.ts';
+import { NODE_FLAGS } from '../src/bouncer/v8-tune.ts';
 
 
 interface Options {
@@ -135,7 +136,7 @@ async function startBouncer(dir: string, upstreamPort: number, networks: number)
   }
   const file = join(dir, `bench-${networks}.yml`);
   writeFileSync(file, yaml);
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js'), '--config', file], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(REPO_ROOT, 'dist', 'src', 'main.js'), '--config', file], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -119,6 +119,7 @@ export class Bouncer {
     }, this.opts.sweepMs ?? 10_000);
     this.sweepTimer.unref();
     for (const u of this.users.values()) for (const n of u.networks.values()) n.upstream.connect();
+    this.settleSoon(); // with no network to register; otherwise once the last one has
   }
 
   listenPorts(): number[] {

@@ -22,3 +22,22 @@ test('idleBackgroundThreads: helper threads under SCHED_IDLE, the event loop unt
   assert.ok(others.length >= 4, `V8 and libuv threads: ${out}`);
   assert.ok(others.every(([, p]) => p === 5), out);
 });
+
+test('NODE_FLAGS: npm start, bench:otr and the bin run with them, and they cap the young generation at 1 MB semi-spaces', async () => {
+  const { NODE_FLAGS } = await import('./v8-tune.ts');
+  const { readFileSync } = await import('node:fs');
+  const flags = NODE_FLAGS.join(' ');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.start!, new RegExp(`exec node ${flags} dist/src/main\\.js$`));
+  assert.match(pkg.scripts['bench:otr']!, new RegExp(`node ${flags} dist/bench/otr\\.js$`));
+  const shebang = readFileSync(new URL('../../bin/otrbnc.js', import.meta.url), 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
+
+  // Allocation pressure grows the semi-spaces when nothing caps them.
+  const probe = `const keep = []; for (let i = 0; i < 400000; i++) { keep.push({ i }); if (keep.length > 20000) keep.length = 0; }
+    const s = (await import('node:v8')).getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    console.log(s.space_size);`;
+  const newSpace = (args: readonly string[]) => Number(execFileSync(process.execPath, [...args, '--input-type=module', '-e', probe], { encoding: 'utf8' }));
+  assert.ok(newSpace(NODE_FLAGS) <= 2 * 1024 * 1024, 'with NODE_FLAGS: at most two 1 MB semi-spaces');
+  assert.ok(newSpace([]) > 2 * 1024 * 1024, 'without them the probe grows the young generation (else it proves nothing)');
+});

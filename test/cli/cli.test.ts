@@ -236,9 +236,9 @@ test('first run with stderr redirected to a file: the password goes to the termi
   }
 });
 
-test('the package bin (bin/otrbnc.js) runs the same CLI', async () => {
+test('the package bin (bin/otrbnc.js) runs the same CLI, started through its shebang as an installed command is', async () => {
   const bin = new URL('../../bin/otrbnc.js', import.meta.url).pathname;
-  const p = spawn(process.execPath, [bin, '--version'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(bin, ['--version'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
