@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
 // Launcher for the installed `otrbnc` command: runs the TypeScript entry point through tsx.
 import { register } from 'tsx/esm/api';
 register();

@@ -6,10 +6,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
- * Node options the bouncer runs with, on the command line (npm start, bench:otr, bin/otrbnc.js; a test
+ * Node options the bouncer runs with, on the command line (npm start, bench:otr, bench:relay; a test
  * keeps them equal), because V8 reads them only when it starts: semi-spaces of 1 MB. They had grown to
  * 4 MB while the modules loaded, before tuneV8() could stop them, and a registration burst then made all
- * of it resident. With tierUpEagerly() after the start-up burst, measured with the team harness (100
+ * of it resident. Not in bin/otrbnc.js: a shebang with options needs `env -S`, which BusyBox (Alpine)
+ * lacks, and the bin runs through tsx anyway (27 MB more). With tierUpEagerly() after the start-up burst, measured with the team harness (100
  * networks, 5000 round trips, pinned, 4 runs each, alternating with the previous build): RSS per idle
  * network 25–31 KB (before 68–101), with 1 network 57 MB (61), p99 round trip 409–1079 µs (857–1140),
  * CPU per line unchanged within noise. (`--v8-pool-size=1` saved a little more RSS but delayed the OTR
