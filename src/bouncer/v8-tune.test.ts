@@ -42,3 +42,23 @@ test('NODE_FLAGS: npm start and bench:otr run with them, and they cap the young 
   assert.ok(newSpace(NODE_FLAGS) <= 2 * 1024 * 1024, 'with NODE_FLAGS: at most two 1 MB semi-spaces');
   assert.ok(newSpace([]) > 2 * 1024 * 1024, 'without them the probe grows the young generation (else it proves nothing)');
 });
+
+test('tuneV8 holds TurboFan back until tierUpEagerly, and a function that ran meanwhile is optimized soon after', () => {
+  // %GetOptimizationStatus bit 4: optimized code. Compiles on the main thread, so the status is final at once.
+  const script = `
+    const { tuneV8, tierUpEagerly } = await import(${JSON.stringify(new URL('./v8-tune.ts', import.meta.url).href)});
+    function hot(a) { let s = 0; for (let i = 0; i < 8; i++) s += (a * i) ^ (s >>> 1); return s; }
+    const optimized = () => (%GetOptimizationStatus(hot) & 16) !== 0;
+    let x = 0;
+    tuneV8();
+    for (let i = 0; i < 300000; i++) x += hot(i);
+    const held = !optimized();
+    tierUpEagerly();
+    let calls = 0;
+    while (!optimized() && calls < 100000) x += hot(calls++);
+    console.log(JSON.stringify({ held, calls, x: x !== 0 }));`;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const { held, calls } = JSON.parse(out) as { held: boolean; calls: number };
+  assert.ok(held, 'no optimized code while held back');
+  assert.ok(calls < 5000, `optimized within a few hundred calls of tierUpEagerly, took ${calls}`);
+});
