@@ -41,10 +41,11 @@ export function tuneV8(): void {
 /**
  * Ends holdOptimizationBack() and optimizes hot functions after about 1/33 of V8's default amount of work
  * (132 KB of bytecode run). The per-read and per-write paths (one line per TCP segment when traffic is
- * light) otherwise become hot only after minutes of such traffic, and each TurboFan compile then takes the CPU from the event loop for up
- * to ~12 ms: on one core (as ZNC runs) that made the p99 relay latency (team harness, 5000 round trips
- * after a flood: 38 compiles with 63 ms of compiling among them; 9–11 compiles with this budget, p99 down
- * from 2.0–2.5× ZNC's to 1.4–1.5×). It also brings the OTR data path to full speed sooner.
+ * light) otherwise become hot only after minutes of such traffic, and each TurboFan compile then takes
+ * the CPU from the event loop for up to ~12 ms: on one core (as ZNC runs) that made the p99 relay latency
+ * (team harness, 5000 round trips after a flood: 38 compiles with 63 ms of compiling among them; 9–11
+ * compiles with this budget, p99 down from 2.0–2.5× ZNC's to 1.4–1.5×). It also brings the OTR data path
+ * to full speed sooner.
  * Called once the start-up registrations are over (collectStartupGarbage), not before: with it, code that
  * runs only while networks register got optimized too, and its compiles left ~0.6 MB of code and 1–4 MB
  * of freed compiler memory in the helper threads' malloc arenas (RSS with 100 networks against 1).
@@ -66,7 +67,8 @@ let fallbackTierUp: ReturnType<typeof setTimeout> | undefined;
  * V8 optimize the yaml library's parser (compiles of 10–45 ms each), and the compilers' freed memory
  * stayed resident in the helper threads' malloc arenas: about 2.4 MB with 100 networks, most of the RSS
  * per idle network. Measured (1 against 100 networks, settled, 5 pairs): 29.5 KB per network before,
- * 8.0 KB with this; with 1000 networks all are registered 1.05–1.17 s after start instead of 0.89–0.98 s.
+ * 8.0 KB with this. With 1000 networks: all registered 0.93–1.12 s after start instead of 0.87–0.95 s,
+ * and 61–62 MB of RSS instead of 65–66.
  * `--no-turbofan` is undone cleanly: a function that ran meanwhile is optimized within a few hundred
  * calls of `--turbofan` (`--max-optimized-bytecode-size=0` would disable optimizing it for good, and a
  * huge interrupt budget would stay in its counter).
