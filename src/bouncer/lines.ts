@@ -52,7 +52,8 @@ export class LineReader {
       this.rest = null;
       return;
     }
-    // Copy: a subarray would pin the whole chunk.
+    // Copy: a subarray would pin the whole chunk, and an upstream chunk is a view of the read buffer that
+    // the next read of any network overwrites (upstream.ts).
     this.rest = Buffer.from(buf);
   }
 

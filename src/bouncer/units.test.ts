@@ -29,6 +29,21 @@ test('LineReader: CRLF/LF, split chunks, split UTF-8 sequences, empty lines', ()
   assert.deepEqual(got, ['A', 'B', 'CDé']);
 });
 
+test('LineReader: keeps nothing of a chunk, whose buffer the next read reuses (upstream onread)', () => {
+  const { r, got } = reader(100, false);
+  const shared = Buffer.alloc(64);
+  const read = (bytes: Buffer) => {
+    bytes.copy(shared);
+    r.push(shared.subarray(0, bytes.length));
+    shared.fill('#'); // what another network's read does to the buffer
+  };
+  const e = Buffer.from('é'); // two bytes, split between two reads below
+  read(Buffer.from('PRIVMSG a :first half, '));
+  read(Buffer.concat([Buffer.from('second half\r\nPRIVMSG b :caf'), e.subarray(0, 1)]));
+  read(Buffer.concat([e.subarray(1), Buffer.from('!\n')]));
+  assert.deepEqual(got, ['PRIVMSG a :first half, second half', 'PRIVMSG b :café!']);
+});
+
 test('LineReader: over-long lines are dropped, in one chunk or spread over many', () => {
   const { r, got } = reader(10);
   r.push(Buffer.from('0123456789AB\nok\n'));

@@ -1,5 +1,5 @@
 // The network side: reconnect and rejoin after ngircd dies, nick in use, server password, TLS with and
-// without verification, SASL PLAIN upstream, PING timeout, outgoing flood limit.
+// without verification, SASL PLAIN upstream, PING timeout, outgoing flood limit, two networks reading at once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNgircd, type Ngircd } from '../harness/ngircd.ts';
@@ -190,4 +190,30 @@ test('own prefix from a WHO on ourselves when 001 does not carry it; the WHO rep
   c.send('PRIVMSG *echo :info');
   await c.waitFor(/:\*echo!echo@otrbnc PRIVMSG alice :nick=alice prefix=alice!~al@cloak\/alice /);
   assert.equal(c.find(/ 352 | 315 /, 0), undefined);
+});
+
+test('two networks reading at once: a line split over reads arrives whole, whatever the other network reads meanwhile', async () => {
+  const fake = await startFakeServer((conn, line) => {
+    if (line.startsWith('USER')) welcome(conn, conn.lines.find((l) => l.startsWith('NICK '))!.slice(5));
+  });
+  cleanup.push(() => fake.close());
+  const net = (name: string, nick: string) => ({
+    name, host: '127.0.0.1', port: fake.port, tls: false, tlsVerify: false, nick,
+    channels: [], modules: [], flood: { rate: 0, burst: 5 }, playbackLines: 10,
+  });
+  const bnc = await bouncer([userConfig('alice', 'pw', [net('a', 'alice'), net('b', 'alicia')])]);
+  await networkReady(bnc, 'alice', 'a');
+  await networkReady(bnc, 'alice', 'b');
+  const ca = track(await bnc.login('alice', { pass: 'alice/a:pw' }));
+  const cb = track(await bnc.login('alicia', { pass: 'alice/b:pw' }));
+  const connA = await fake.waitForLine((l) => l === 'NICK alice');
+  const connB = await fake.waitForLine((l) => l === 'NICK alicia');
+  for (let i = 0; i < 3; i++) {
+    connA.socket.write(`:bob!b@h PRIVMSG alice :${i} first half, caf${'\u00e9'.repeat(100)}`);
+    connA.socket.write(Buffer.from('\u00e9').subarray(0, 1));
+    connB.send(`:carol!c@h PRIVMSG alicia :${i} ${'z'.repeat(3000)}`);
+    await cb.waitFor(new RegExp(`^:carol!c@h PRIVMSG alicia :${i} z{3000}$`));
+    connA.socket.write(Buffer.concat([Buffer.from('\u00e9').subarray(1), Buffer.from(' second half\r\n')]));
+    await ca.waitFor(new RegExp(`^:bob!b@h PRIVMSG alice :${i} first half, caf\u00e9{101} second half$`));
+  }
 });
