@@ -33,6 +33,18 @@ test('v3 fragments have libotr’s exact format and size (37-byte header budget)
   assert.equal(frags[8], `?OTR|1234abcd|00000102,00009,00009,${m.slice(363 * 8)},`);
 });
 
+test('each call has its own tags and numbers (the prefix and small numbers are reused between calls)', () => {
+  const m = otrLike(2000);
+  for (const [s, r] of [[0x100, 0x200], [0x100, 0x201], [0xffffffff, 0x200], [0x100, 0x200]] as const) {
+    const frags = fragmentMessage(m, 400, 3, s, r);
+    const want = `?OTR|${s.toString(16).padStart(8, '0')}|${r.toString(16).padStart(8, '0')},`;
+    frags.forEach((f, i) => assert.ok(f.startsWith(`${want}${String(i + 1).padStart(5, '0')},00006,`), f.slice(0, 40)));
+  }
+  const many = fragmentMessage(otrLike(70 * 200), 200, 2, 0, 0);
+  assert.equal(many.length, Math.ceil((70 * 200 + 6) / 181));
+  many.forEach((f, i) => assert.ok(f.startsWith(`?OTR,${String(i + 1).padStart(5, '0')},${String(many.length).padStart(5, '0')},`), f.slice(0, 20)));
+});
+
 test('v2 fragments have libotr’s exact format (19-byte header budget)', () => {
   const m = otrLike(500);
   const frags = fragmentMessage(m, 200, 2, 0, 0);
