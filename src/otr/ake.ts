@@ -84,7 +84,9 @@ export class Ake {
     this.clear();
     this.state = other.state;
     this.version = other.version;
-    this.ourDh = other.ourDh && { ...other.ourDh };
+    // A literal like generateKeyPair's (a spread copy has another hidden class, and V8 then deoptimized
+    // the data path built on the keypairs of rotations when this one was first used).
+    this.ourDh = other.ourDh && { priv: other.ourDh.priv, pub: other.ourDh.pub };
     this.r = other.r?.slice();
     this.encGx = other.encGx?.slice();
     this.hashGx = other.hashGx?.slice();
