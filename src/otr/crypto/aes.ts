@@ -176,24 +176,18 @@ function wordsOf(a: Uint8Array): Int32Array {
   return (a.byteOffset & 3) === 0 ? new Int32Array(a.buffer, a.byteOffset, a.length >>> 2) : EMPTY32;
 }
 
-/** A word view of the whole buffer last XORed into outside the wasm memory (a message too long for it), kept. */
-let dataBuf: ArrayBufferLike | undefined;
-let data32: Int32Array = EMPTY32;
-
-/** data[off…off+len) ^= ks[at…at+len) (k32: ks's words), four bytes at a time where both are word-aligned. */
+/**
+ * data[off…off+len) ^= ks[at…at+len) (k32: ks's words), four bytes at a time where both are word-aligned.
+ * Only for data outside the wasm memory (a message too long for it, or a caller's own array).
+ */
 function xorBytes(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
   let i = 0;
   const d0 = data.byteOffset + off;
   if ((d0 & 3) === 0 && (at & 3) === 0 && k32.length > 0 && len >= 16) {
-    if (data.buffer !== dataBuf) {
-      dataBuf = data.buffer;
-      data32 = new Int32Array(dataBuf, 0, dataBuf.byteLength >>> 2);
-    }
-    const d32 = data32;
     const words = len >>> 2;
-    const dw = d0 >>> 2;
+    const d32 = new Int32Array(data.buffer, d0, words);
     const kw = at >>> 2;
-    for (let j = 0; j < words; j++) d32[dw + j] ^= k32[kw + j]!;
+    for (let j = 0; j < words; j++) d32[j] ^= k32[kw + j]!;
     i = words * 4;
   }
   for (; i < len; i++) data[off + i] ^= ks[at + i]!;
