@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { AesCtrKey, aes128Ctr, counterBlock } from './aes.ts';
-import { DECODE, KS, KS_CAP, heap } from './wasm-heap.ts';
+import { BLOCK_SIZE, DECODE, KS, KS_CAP, SEAL, heap } from './wasm-heap.ts';
 
 /** The reference: OpenSSL's own CTR mode with the 16-byte counter block top8 ‖ 0⁸. */
 function reference(key: Uint8Array, top8: Uint8Array, data: Uint8Array): Buffer {
@@ -56,21 +56,27 @@ test('AesCtrKey refuses bad arguments and use after wipe', () => {
   assert.throws(() => k.xorInPlace(new Uint8Array(8), new Uint8Array(4), 0, 4), /after wipe/);
 });
 
-test('AesCtrKey zeroes the key stream it used and all of it on wipe', () => {
+test('AesCtrKey keeps its key stream in its block of the wasm memory, zeroes what it used and all of it on wipe', () => {
   const k = new AesCtrKey(randomBytes(16));
+  const held = k as unknown as { block: number; span: number; avail: number; ahead: number };
+  const h = heap();
   const ctr = new Uint8Array(8);
   for (let i = 1; i <= 6; i++) {
     ctr[7] = i;
-    k.xorInPlace(ctr, new Uint8Array(100), 0, 100);
+    // Odd counters on a caller's own array, even ones in the wasm memory.
+    if (i % 2) k.xorInPlace(ctr, new Uint8Array(100), 0, 100);
+    else k.xorInPlace(ctr, h, SEAL, 100);
   }
-  const cache = (k as unknown as { cache: Uint8Array; span: number; avail: number; ahead: number });
-  for (let j = 0; j < cache.ahead; j++) {
-    const slot = cache.cache.subarray(j * cache.span, (j + 1) * cache.span);
-    if (!(cache.avail & (1 << j))) assert.ok(slot.every((x) => x === 0), `used slot ${j} is zero`);
+  assert.ok(held.ahead > 1 && held.avail !== 0, 'key stream is held ahead');
+  for (let j = 0; j < held.ahead; j++) {
+    const span = h.subarray(held.block + j * held.span, held.block + (j + 1) * held.span);
+    if (held.avail & (1 << j)) assert.ok(span.some((x) => x !== 0), `unused span ${j} holds key stream`);
+    else assert.ok(span.every((x) => x === 0), `used span ${j} is zero`);
   }
-  const held = cache.cache;
+  const block = held.block;
   k.wipe();
-  assert.ok(held.every((x) => x === 0));
+  assert.ok(h.subarray(block, block + BLOCK_SIZE).every((x) => x === 0));
+  h.fill(0, SEAL, SEAL + 100);
 });
 
 test('AesCtrKey on messages in the wasm memory (XORed there): CTR mode at any length, and the key stream copy zeroed', () => {

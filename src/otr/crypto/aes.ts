@@ -1,9 +1,9 @@
 // AES-128-CTR, the cipher of OTR's AKE and data messages, with OpenSSL (AES-NI, constant time) doing
 // the block cipher. The AKE encrypts a few messages per session with aes128Ctr. Data messages reuse one
-// AesCtrKey per session key: createCipheriv costs about 2.5 µs per call, while encrypting the counter
-// blocks with a kept ECB context and XORing the key stream in (JS or wasm) costs about 0.6 µs for 100 bytes.
+// AesCtrKey per session key: createCipheriv costs about 2.5 µs per call, and even a kept ECB context's
+// update() about 1.7 µs before its first byte, so key stream is computed ahead, for up to 32 messages.
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { CTRS, CTRS_CAP, KS, KS_CAP, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
+import { BLOCK_SIZE, CTRS, CTRS_CAP, KS, KS_CAP, allocBlock, freeBlock, heap, inHeap, sha1Wasm } from './wasm-heap.ts';
 
 /** Encrypts or decrypts (the same in CTR mode) `data` with a 16-byte key and 16-byte initial counter block. */
 export function aes128Ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array {
@@ -21,14 +21,13 @@ export function counterBlock(top8?: Uint8Array): Uint8Array {
   return b;
 }
 
-/** Key stream held ahead per AesCtrKey: at most this many bytes, and this many counters. */
-const MAX_CACHE_BYTES = 4096;
+/** Key stream held ahead per AesCtrKey: at most this many bytes (its block in the wasm memory), and this many counters. */
+const MAX_CACHE_BYTES = BLOCK_SIZE;
 const MAX_AHEAD = 32;
-const EMPTY = new Uint8Array(0);
 const EMPTY32 = new Int32Array(0);
 
 /** Counter blocks of a long message's own key stream (not secret; the others are made in CTRS), grown as needed. */
-let blocks = new Int32Array(0);
+let longCounters = new Int32Array(0);
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** The int32 whose bytes in memory are the big-endian encoding of v. */
@@ -41,15 +40,15 @@ function beWord(v: number): number {
  * One AES-128 key for data messages: the counter blocks of a message are top8 ‖ 0, top8 ‖ 1, … (spec
  * "Data Message"), and each message has the next top8 of its key pair. The key stream of the next
  * counters is computed ahead in one OpenSSL call (up to MAX_AHEAD messages, doubling while the counters
- * keep coming in order), because the call's fixed cost (~0.5 µs) is most of a short message's cost.
- * Used key stream is zeroed at once and never used twice; the rest is zeroed by wipe().
+ * keep coming in order) into the key's block of the wasm memory, where a message (built or read in the
+ * same memory) is XORed with it in one wasm call that also zeroes the key stream it used. Unused key
+ * stream is zeroed at the next refill and by wipe() (or, for a key dropped without it, by a
+ * FinalizationRegistry before the block is reused).
  */
 export class AesCtrKey {
   private ecb: Cipher | undefined;
-  /** Key stream for counters base … base+ahead−1, `span` bytes each. */
-  private cache: Uint8Array = EMPTY;
-  /** The cache's words (it is word-aligned: a buffer of its own from OpenSSL), made once per refill. */
-  private cache32: Int32Array = EMPTY32;
+  /** This key's block in the wasm memory: key stream for counters base … base+ahead−1, `span` bytes each. */
+  private block: number;
   private baseHi = 0;
   private baseLo = 0;
   private ahead = 0;
@@ -63,6 +62,8 @@ export class AesCtrKey {
     if (key.length !== 16) throw new RangeError('AesCtrKey: the key must be 16 bytes');
     this.ecb = createCipheriv('aes-128-ecb', key, null);
     this.ecb.setAutoPadding(false);
+    this.block = allocBlock();
+    unwiped.register(this, this.block, this);
   }
 
   /** Encrypts or decrypts data[off, off+len) in place with the counter whose top 8 bytes are ctr8[c, c+8). */
@@ -77,7 +78,7 @@ export class AesCtrKey {
     if (n * 16 > MAX_CACHE_BYTES / 2) {
       // Long messages: their own key stream, nothing ahead.
       const ks = this.keystream(hi, lo, 1, n * 16);
-      xorKeyStream(data, off, ks, wordsOf(ks), 0, len);
+      xorKeyStream(data, off, ks, len);
       ks.fill(0);
       return;
     }
@@ -91,19 +92,24 @@ export class AesCtrKey {
     }
     // The last counter computed ahead is used: the next refill looks twice as far.
     if (j === this.ahead - 1 && this.nextAhead < MAX_AHEAD) this.nextAhead *= 2;
-    const cache = this.cache;
-    const at = j * this.span;
-    xorKeyStream(data, off, cache, this.cache32, at, len);
-    cache.fill(0, at, at + this.span);
+    const at = this.block + j * this.span;
+    if (inHeap(data)) sha1Wasm.xor(data.byteOffset + off, at, len, this.span);
+    else {
+      const h = heap();
+      xorBytes(data, off, h, wordsOf(h), at, len);
+      h.fill(0, at, at + this.span);
+    }
     this.avail &= ~(1 << j);
   }
 
   private refill(hi: number, lo: number, need: number): void {
-    this.cache.fill(0);
+    const h = heap();
+    h.fill(0, this.block, this.block + this.ahead * this.span);
     const span = Math.max(need, 128);
     const ahead = Math.max(1, Math.min(this.nextAhead, Math.floor(MAX_CACHE_BYTES / span)));
-    this.cache = this.keystream(hi, lo, ahead, span);
-    this.cache32 = wordsOf(this.cache);
+    const ks = this.keystream(hi, lo, ahead, span);
+    h.set(ks, this.block);
+    ks.fill(0);
     this.baseHi = hi;
     this.baseLo = lo;
     this.ahead = ahead;
@@ -121,8 +127,8 @@ export class AesCtrKey {
       const ks = this.ecb!.update(new Uint8Array(heap().buffer, CTRS, words * 4));
       return new Uint8Array(ks.buffer, ks.byteOffset, ks.length);
     }
-    if (blocks.length < words) blocks = new Int32Array(Math.max(words, 2 * blocks.length));
-    const w = blocks;
+    if (longCounters.length < words) longCounters = new Int32Array(Math.max(words, 2 * longCounters.length));
+    const w = longCounters;
     let p = 0;
     for (let c = 0; c < count; c++) {
       const l = (lo + c) >>> 0;
@@ -142,32 +148,33 @@ export class AesCtrKey {
 
   /** Zeroes the key stream held ahead and ends the OpenSSL context, which clears its key schedule. */
   wipe(): void {
-    this.cache.fill(0);
-    this.cache = EMPTY;
-    this.cache32 = EMPTY32;
+    if (!this.ecb) return;
+    unwiped.unregister(this);
+    freeBlock(this.block);
     this.avail = 0;
     this.ahead = 0;
-    this.ecb?.final();
+    this.ecb.final();
     this.ecb = undefined;
   }
 }
 
+/** Blocks of keys that were garbage-collected without wipe(): zeroed and reused. */
+const unwiped = new FinalizationRegistry<number>(freeBlock);
+
 /**
- * data[off…off+len) ^= ks[at…at+len). A message in the wasm memory (every one the engine builds or reads
- * but the longest) is XORed there, 8 bytes at a time, after a copy of its key stream: warm, about as fast
- * as a JS loop for 100 bytes, and until V8 has optimized the JS (a bouncer's OTR messages are sparse, so
- * most run there) about 1 µs less per message (measured: one-way messages with TurboFan off, 10.1 → 9.1 µs).
+ * data[off…off+len) ^= ks[0…len) for a long message's own key stream (outside the wasm memory): in the
+ * memory, XORed in chunks after copies of the key stream, which xor() zeroes.
  */
-function xorKeyStream(data: Uint8Array, off: number, ks: Uint8Array, k32: Int32Array, at: number, len: number): void {
+function xorKeyStream(data: Uint8Array, off: number, ks: Uint8Array, len: number): void {
   if (!inHeap(data)) {
-    xorBytes(data, off, ks, k32, at, len);
+    xorBytes(data, off, ks, wordsOf(ks), 0, len);
     return;
   }
   const h = heap();
   for (let done = 0; done < len; done += KS_CAP) {
     const n = Math.min(KS_CAP, len - done);
-    h.set(ks.subarray(at + done, at + done + n), KS);
-    sha1Wasm.xor(data.byteOffset + off + done, KS, n); // zeroes the copy
+    h.set(ks.subarray(done, done + n), KS);
+    sha1Wasm.xor(data.byteOffset + off + done, KS, n, n);
   }
 }
 

@@ -1,7 +1,7 @@
 // Growing the wasm memory detaches every view of it: it must never happen while a message is in use.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocSlot, freeSlotCount, freeSlot } from './wasm-heap.ts';
+import { allocBlock, allocSlot, freeBlock, freeBlockCount, freeSlotCount, freeSlot } from './wasm-heap.ts';
 import { deliver, makeSide, pump, testKeys, texts, type Side } from '../testing/pair.ts';
 
 async function encryptedPair(): Promise<[Side, Side]> {
@@ -13,25 +13,40 @@ async function encryptedPair(): Promise<[Side, Side]> {
   return [a, b];
 }
 
-/** pump(), with the key slots used up before every delivery. */
-function pumpFull(a: Side, b: Side, held: number[]): void {
+/** Key slots and key-stream blocks taken to leave none free; give() returns them. */
+class Held {
+  slots: number[] = [];
+  blocks: number[] = [];
+  /** Takes every block, then every slot, that is free without growing the memory. */
+  takeAll(): void {
+    while (freeBlockCount() > 0) this.blocks.push(allocBlock());
+    while (freeSlotCount() > 0) this.slots.push(allocSlot());
+  }
+  give(): void {
+    for (const s of this.slots) freeSlot(s);
+    for (const b of this.blocks) freeBlock(b);
+  }
+}
+
+/** pump(), with the key slots and key-stream blocks used up before every delivery. */
+function pumpFull(a: Side, b: Side, held: Held): void {
   while (a.outbox.length || b.outbox.length) {
     for (const [from, to] of [[a, b], [b, a]] as const) {
       while (from.outbox.length) {
-        while (freeSlotCount() > 0) held.push(allocSlot());
+        held.takeAll();
         deliver(from.outbox.shift()!, to);
       }
     }
   }
 }
 
-test('a message whose keys need new slots when the memory is full still decrypts (no grow mid-message)', async () => {
+test('a message whose keys need new slots and key-stream blocks when the memory is full still decrypts (no grow mid-message)', async () => {
   const [a, b] = await encryptedPair();
-  const held: number[] = [];
+  const held = new Held();
   try {
     for (let round = 0; round < 6; round++) {
       // Leave no free slot: the MAC keys the next messages derive must come from a grown memory.
-      while (freeSlotCount() > 0) held.push(allocSlot());
+      held.takeAll();
       a.session.send(`ping ${round}`);
       pumpFull(a, b, held);
       b.session.send(`pong ${round}`);
@@ -40,13 +55,13 @@ test('a message whose keys need new slots when the memory is full still decrypts
       assert.ok(texts(a).includes(`pong ${round}`), `round ${round}: alice read ${JSON.stringify(a.events.slice(-3))}`);
     }
   } finally {
-    for (const s of held) freeSlot(s);
+    held.give();
   }
 });
 
 test('SMP, whose replies are sent while a received message is being read, with the memory full at every step', async () => {
   const [a, b] = await encryptedPair();
-  const held: number[] = [];
+  const held = new Held();
   try {
     a.session.smpStart('s3cret', 'the word?');
     pumpFull(a, b, held);
@@ -56,7 +71,7 @@ test('SMP, whose replies are sent while a received message is being read, with t
     assert.ok(types(a).includes('smp_success'), JSON.stringify(a.events));
     assert.ok(types(b).includes('smp_success'), JSON.stringify(b.events));
   } finally {
-    for (const s of held) freeSlot(s);
+    held.give();
   }
 });
 
@@ -64,7 +79,7 @@ test('a session called from an event handler in the middle of a receive does not
   const [ka, kb] = await testKeys();
   const a = makeSide('alice', 'bob', ka);
   const b = makeSide('bob', 'alice', kb);
-  const held: number[] = [];
+  const held = new Held();
   // Bob answers the SMP question from inside the event, while his session is still reading alice's message.
   b.session.dispose();
   b.session = b.account.createSession('alice', {
@@ -72,7 +87,7 @@ test('a session called from an event handler in the middle of a receive does not
     event: (e) => {
       b.events.push(e);
       if (e.type === 'smp_asked') {
-        while (freeSlotCount() > 0) held.push(allocSlot());
+        held.takeAll();
         b.session.smpRespond('s3cret');
       }
     },
@@ -86,6 +101,6 @@ test('a session called from an event handler in the middle of a receive does not
     assert.ok(a.events.some((e) => e.type === 'smp_success'), JSON.stringify(a.events.slice(-4)));
     assert.ok(b.events.some((e) => e.type === 'smp_success'), JSON.stringify(b.events.slice(-4)));
   } finally {
-    for (const s of held) freeSlot(s);
+    held.give();
   }
 });
