@@ -538,6 +538,16 @@ export class OtrSession {
         if (r) return r;
       }
     }
+    return this.receiveOtherLine(wire);
+  }
+
+  /**
+   * Every line but a whole v3 data message from a known instance. Kept out of receiveLine: V8 optimizes
+   * that one on data messages alone, and the first fragment (or other line) after would drop its
+   * optimized code (no feedback for these branches) for hundreds of messages, fast path included.
+   */
+  private receiveOtherLine(wire: string): ReceiveResult {
+    const policy = this.account.policy;
     if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
     const frag = parseFragment(wire);
     if (frag !== 'none') {
