@@ -1,7 +1,7 @@
 // Growing the wasm memory detaches every view of it: it must never happen while a message is in use.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocBlock, allocSlot, freeBlock, freeBlockCount, freeSlotCount, freeSlot } from './wasm-heap.ts';
+import { allocBlock, allocSlot, callBegins, callEnds, freeBlock, freeBlockCount, freeSlotCount, freeSlot } from './wasm-heap.ts';
 import { deliver, makeSide, pump, testKeys, texts, type Side } from '../testing/pair.ts';
 
 async function encryptedPair(): Promise<[Side, Side]> {
@@ -100,6 +100,26 @@ test('a session called from an event handler in the middle of a receive does not
     pumpFull(a, b, held);
     assert.ok(a.events.some((e) => e.type === 'smp_success'), JSON.stringify(a.events.slice(-4)));
     assert.ok(b.events.some((e) => e.type === 'smp_success'), JSON.stringify(b.events.slice(-4)));
+  } finally {
+    held.give();
+  }
+});
+
+test('callBegins reserves key-stream blocks even when freed slots alone cover the slot reserve', () => {
+  const held = new Held();
+  try {
+    while (held.slots.length < 64) held.slots.push(allocSlot()); // grows the memory if needed (outside a call)
+    held.takeAll();
+    // 64 freed slots: the slot reserve is met without growing, so only the block reserve can make it grow.
+    for (const s of held.slots.splice(0, 64)) freeSlot(s);
+    assert.equal(freeBlockCount(), 0);
+    callBegins();
+    try {
+      assert.ok(freeBlockCount() >= 8, `free blocks inside the call: ${freeBlockCount()}`);
+      assert.ok(freeSlotCount() >= 64);
+    } finally {
+      callEnds();
+    }
   } finally {
     held.give();
   }
