@@ -71,10 +71,10 @@ test('non-ASCII text is split on character boundaries within the byte budget', (
 
 test('parseFragmentHeader reads both formats and rejects bad headers', () => {
   assert.deepEqual(parseFragmentHeader('?OTR|000000ff|00000100,00002,00003,abc,'), {
-    version: 3, senderTag: 0xff, receiverTag: 0x100, k: 2, n: 3, piece: 'abc',
+    version: 3, senderTag: 0xff, receiverTag: 0x100, k: 2, n: 3, piece: 'abc', pieceStart: 35,
   });
-  assert.deepEqual(parseFragmentHeader('?OTR,1,2,xyz,'), { version: 2, senderTag: 0, receiverTag: 0, k: 1, n: 2, piece: 'xyz' });
-  assert.deepEqual(parseFragmentHeader('prefix ?OTR,2,2,q,'), { version: 2, senderTag: 0, receiverTag: 0, k: 2, n: 2, piece: 'q' });
+  assert.deepEqual(parseFragmentHeader('?OTR,1,2,xyz,'), { version: 2, senderTag: 0, receiverTag: 0, k: 1, n: 2, piece: 'xyz', pieceStart: 9 });
+  assert.deepEqual(parseFragmentHeader('prefix ?OTR,2,2,q,'), { version: 2, senderTag: 0, receiverTag: 0, k: 2, n: 2, piece: 'q', pieceStart: 16 });
   for (const bad of [
     '?OTR:AAAA.', 'hello', '?OTR,0,2,x,', '?OTR,3,2,x,', '?OTR,1,0,x,', '?OTR,1,2,,', '?OTR,1,2,x',
     '?OTR,a,2,x,', '?OTR,1,70000,x,', '?OTR|xyz|00000100,1,2,x,', '?OTR|1|2,1,2,x', '?OTR|123456789|1,1,2,x,',
@@ -205,6 +205,84 @@ test('property: fragments in any order, with duplicates, reassemble to the origi
   );
 });
 
+test('pushNext takes the next in-order fragment in libotr’s header, and nothing else', () => {
+  const msg = otrLike(2000);
+  const frags = fragmentMessage(msg, 400, 3, 0x1234abcd, 0x102);
+  const r = new Reassembler();
+  assert.equal(r.pushNext(frags[0]!), undefined, 'nothing is expected before a first fragment');
+  assert.deepEqual(r.push(frags[0]!), { kind: 'pending' });
+  const other = fragmentMessage(msg, 400, 3, 0x1234abce, 0x102);
+  const unpadded = frags[1]!.replace(',00002,00006,', ',2,6,');
+  for (const line of [frags[2]!, other[1]!, unpadded, 'x' + frags[1], frags[1]!.toUpperCase(), frags[1]!.slice(0, -1), frags[1]!.replace(',00006,', ',00007,')]) {
+    assert.equal(r.pushNext(line), undefined, line.slice(0, 40));
+  }
+  for (let k = 1; k < frags.length - 1; k++) assert.deepEqual(r.pushNext(frags[k]!), { kind: 'pending' }, `fragment ${k + 1}`);
+  assert.deepEqual(r.pushNext(frags.at(-1)!), { kind: 'complete', message: msg });
+  assert.equal(r.pending, false);
+  assert.equal(r.pushNext(frags[1]!), undefined, 'nothing is expected after the message is whole');
+});
+
+test('property: pushNext, with push for the lines it leaves, gives exactly what push alone gives', () => {
+  // Lines from fragments of a few messages: in and out of order, duplicated, and variants of their
+  // headers that pushNext must leave to the parser (other padding, case, prefix, a missing comma).
+  const message = fc.record({
+    body: fc.string({ unit: fc.constantFrom(...B64.split('')), minLength: 1, maxLength: 1500, size: 'max' }),
+    budget: fc.integer({ min: 38, max: 300 }),
+    version: fc.constantFrom(2 as const, 3 as const, 3 as const),
+    s: fc.constantFrom(0x100, 0x1234abcd, 0xffffffff),
+    t: fc.constantFrom(0, 0x102),
+  });
+  const variant = fc.constantFrom('same', 'same', 'same', 'unpadded', 'upper', 'prefix', 'nocomma', 'piececomma');
+  const vary = (f: string, v: string): string => {
+    switch (v) {
+      case 'unpadded': return f.replace(/,0+(\d+),0+(\d+),/, ',$1,$2,');
+      case 'upper': return f.replace(/^\?OTR\|([0-9a-f]+)/, (_, x: string) => `?OTR|${x.toUpperCase()}`);
+      case 'prefix': return 'x' + f;
+      case 'nocomma': return f.slice(0, -1);
+      case 'piececomma': return f.slice(0, 40) + ',' + f.slice(41);
+      default: return f;
+    }
+  };
+  let takenInAll = 0;
+  fc.assert(
+    fc.property(
+      fc.array(message, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), variant, fc.boolean()), { minLength: 1, maxLength: 80, size: 'max' }),
+      fc.constantFrom(DEFAULT_REASSEMBLY_CAP, 1500),
+      (messages, picks, cap) => {
+        const all = messages.map((m) => fragmentMessage(`?OTR:${m.body}.`, m.budget, m.version, m.s, m.t));
+        // Mostly runs of consecutive fragments of one message (the common case), sometimes a jump.
+        let cur = 0;
+        let k = 0;
+        const lines: string[] = [];
+        for (const [a, b, v, jump] of picks) {
+          if (jump) {
+            cur = a % all.length;
+            k = b % all[cur]!.length;
+          }
+          const frags = all[cur]!;
+          lines.push(vary(frags[k % frags.length]!, v));
+          k++;
+        }
+        const plain = new Reassembler(cap);
+        const fast = new Reassembler(cap);
+        let taken = 0;
+        for (const line of lines) {
+          const want = plain.push(line);
+          const next = fast.pushNext(line);
+          if (next) taken++;
+          assert.deepEqual(next ?? fast.push(line), want, line.slice(0, 40));
+          assert.equal(fast.pending, plain.pending);
+          assert.equal(fast.bufferedBytes, plain.bufferedBytes);
+        }
+        takenInAll += taken;
+      },
+    ),
+    { numRuns: 400 },
+  );
+  assert.ok(takenInAll > 100, `pushNext took only ${takenInAll} lines`);
+});
+
 test('property: arbitrary lines never throw and the buffer stays under its cap', () => {
   const fragmentish = fc.oneof(
     fc.string({ maxLength: 80 }),
@@ -236,13 +314,14 @@ function referenceParse(line: string) {
     V3.lastIndex = at;
     const m = V3.exec(line);
     if (!m) return undefined;
-    return { version: 3, senderTag: parseInt(m[1]!, 16), receiverTag: parseInt(m[2]!, 16), k: Number(m[3]), n: Number(m[4]), piece: m[5]! };
+    const pieceStart = V3.lastIndex - m[5]!.length - 1;
+    return { version: 3, senderTag: parseInt(m[1]!, 16), receiverTag: parseInt(m[2]!, 16), k: Number(m[3]), n: Number(m[4]), piece: m[5]!, pieceStart };
   }
   at = line.indexOf('?OTR,');
   if (at < 0) return undefined;
   V2.lastIndex = at;
   const m = V2.exec(line);
-  return m ? { version: 2, senderTag: 0, receiverTag: 0, k: Number(m[1]), n: Number(m[2]), piece: m[3]! } : undefined;
+  return m ? { version: 2, senderTag: 0, receiverTag: 0, k: Number(m[1]), n: Number(m[2]), piece: m[3]!, pieceStart: V2.lastIndex - m[3]!.length - 1 } : undefined;
 }
 
 test('property: the header parser accepts exactly what the header grammar describes', () => {

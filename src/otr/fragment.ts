@@ -24,6 +24,9 @@
 import type { OtrVersion } from './api.ts';
 
 const HEADER_LEN: Record<OtrVersion, number> = { 3: 37, 2: 19 };
+/** The length of libotr's v3 header as written (`?OTR|%08x|%08x,%05u,%05u,`), and where its k starts. */
+const V3_FIXED_HEADER = 35;
+const V3_FIXED_K = 23;
 const MAX_FRAGMENTS = 65535;
 /** Per-piece bookkeeping charged against the reassembly cap, so a flood of tiny pieces is bounded too. */
 const PIECE_OVERHEAD = 32;
@@ -36,6 +39,8 @@ export interface FragmentHeader {
   k: number;
   n: number;
   piece: string;
+  /** Where the piece starts in the line. */
+  pieceStart: number;
 }
 
 export type PushResult =
@@ -92,6 +97,8 @@ export function parseFragmentHeader(line: string): FragmentHeader | undefined {
   return typeof h === 'object' && h.k >= 1 && h.n >= 1 && h.k <= h.n ? h : undefined;
 }
 
+const PENDING: PushResult = Object.freeze({ kind: 'pending' });
+
 /** Reassembles the fragments from one peer (one per peer instance). */
 export class Reassembler {
   /** The message being collected: version (0 = none), tags and n. */
@@ -103,6 +110,14 @@ export class Reassembler {
   private pieces: (string | undefined)[] = [];
   private heldCount = 0;
   private charged = 0;
+  /**
+   * The next in-order fragment, when this message's fragments come with libotr's fixed-width header at
+   * the start of the line: its k (0 = none expected), the tags text (`?OTR|sender|receiver,`) and the n
+   * text (`nnnnn,`) they came with. pushNext() takes such a line without parsing its header.
+   */
+  private nextK = 0;
+  private nextTags = '';
+  private nextN = '';
 
   constructor(private readonly cap = DEFAULT_REASSEMBLY_CAP) {}
 
@@ -138,19 +153,56 @@ export class Reassembler {
     }
     const held = this.pieces[h.k - 1];
     if (held !== undefined) {
-      if (held === h.piece) return { kind: 'pending' };
+      if (held === h.piece) return PENDING;
       this.clear();
       this.start(h);
     }
-    const cost = h.piece.length + PIECE_OVERHEAD;
+    const res = this.add(h.k, h.piece);
+    // The header as libotr writes it, at the start of the line: the next fragment's can be compared as text.
+    if (res === PENDING && h.version === 3 && h.pieceStart === V3_FIXED_HEADER && h.k < h.n && line.startsWith('?OTR|')) {
+      this.nextK = h.k + 1;
+      this.nextTags = line.slice(0, V3_FIXED_K);
+      this.nextN = line.slice(V3_FIXED_K + 6, V3_FIXED_HEADER);
+    }
+    return res;
+  }
+
+  /**
+   * The next fragment of the message being collected when `line` starts with exactly the header libotr
+   * writes for it (the tags text of the earlier fragments, k + 1, the same n): pushed as push() would,
+   * without reading the header. undefined for any other line, which the caller then parses and pushParsed()s.
+   */
+  pushNext(line: string): PushResult | undefined {
+    const k = this.nextK;
+    if (
+      k === 0 ||
+      !line.startsWith(this.nextTags) ||
+      !line.startsWith(pad5(k), V3_FIXED_K) ||
+      line.charCodeAt(V3_FIXED_K + 5) !== COMMA ||
+      !line.startsWith(this.nextN, V3_FIXED_K + 6) ||
+      this.pieces[k - 1] !== undefined
+    ) {
+      return undefined;
+    }
+    const end = line.indexOf(',', V3_FIXED_HEADER);
+    if (end <= V3_FIXED_HEADER) return undefined;
+    const res = this.add(k, line.slice(V3_FIXED_HEADER, end));
+    this.nextK = res === PENDING && k < this.n ? k + 1 : 0;
+    return res;
+  }
+
+  /** Holds piece k (not held yet) of the message being collected, within the cap; the message once whole. */
+  private add(k: number, piece: string): PushResult {
+    this.nextK = 0;
+    const cost = piece.length + PIECE_OVERHEAD;
     if (this.charged + cost > this.cap) {
       this.clear();
       return { kind: 'dropped', reason: `fragmented message exceeds ${this.cap} bytes` };
     }
-    this.pieces[h.k - 1] = h.piece;
+    this.pieces[k - 1] = piece;
     this.heldCount++;
     this.charged += cost;
-    if (this.heldCount < this.n) return { kind: 'pending' };
+    if (this.heldCount < this.n) return PENDING;
     const message = this.pieces.join('');
     this.clear();
     return { kind: 'complete', message };
@@ -169,6 +221,7 @@ export class Reassembler {
 
   /** Forget any partial message. */
   clear(): void {
+    this.nextK = 0;
     this.version = 0;
     this.senderTag = 0;
     this.receiverTag = 0;
@@ -242,7 +295,7 @@ function parse(line: string): FragmentHeader | 'none' | 'bad' {
   const end = line.indexOf(',', start);
   if (end <= start) return 'bad';
   if (k > MAX_FRAGMENTS || n > MAX_FRAGMENTS) return 'bad';
-  return { version, senderTag, receiverTag, k, n, piece: line.slice(start, end) };
+  return { version, senderTag, receiverTag, k, n, piece: line.slice(start, end), pieceStart: start };
 }
 
 /** Native: a string is ASCII exactly when its UTF-8 length is its length (Latin-1 characters take 2 bytes). */

@@ -17,7 +17,7 @@ import { Ake, type AkeResult } from './ake.ts';
 import { wipe } from './crypto/constant-time.ts';
 import { callBegins, callEnds } from './crypto/wasm-heap.ts';
 import { DataMessageLayout, FLAG_IGNORE_UNREADABLE, readDataMessage, readFlags, sealDataMessage } from './data-message.ts';
-import { fragmentMessage, parseFragment, Reassembler } from './fragment.ts';
+import { fragmentMessage, parseFragment, Reassembler, type FragmentHeader } from './fragment.ts';
 import { commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
@@ -135,6 +135,8 @@ export class OtrSession {
   private received = 0;
   /** Keyed by the sender's instance tag (v3), V2_FRAGMENTS or OTHER_FRAGMENTS. */
   private readonly reassemblers = new Map<number, Reassembler>();
+  /** The reassembler that took the last fragment: the next one usually continues its message. */
+  private lastReassembler: Reassembler | undefined;
   private queue: Queued[] = [];
   private offer: 'none' | 'sent' | 'rejected' | 'accepted' = 'none';
   /** The fingerprint of the last peer we were secure with in this session. */
@@ -548,47 +550,19 @@ export class OtrSession {
    */
   private receiveOtherLine(wire: string): ReceiveResult {
     const policy = this.account.policy;
-    if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
-    const frag = parseFragment(wire);
-    if (frag !== 'none') {
-      // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
-      // instance tags (the reassembler then drops it).
-      let key: number;
-      let sender: number | undefined;
-      let receiver = 0;
-      if (frag !== 'bad') {
-        key = frag.version === 3 ? frag.senderTag : V2_FRAGMENTS;
-        if (frag.version === 3) {
-          sender = frag.senderTag;
-          receiver = frag.receiverTag;
-        }
-      } else {
-        const v3frag = wire.indexOf('?OTR|');
-        const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
-        key = v3frag >= 0 ? OTHER_FRAGMENTS : V2_FRAGMENTS;
-        if (tags) {
-          sender = parseInt(tags[1]!, 16);
-          receiver = parseInt(tags[2]!, 16);
-          key = sender;
-        }
+    // The next fragment of the message being collected, in libotr's header: no parsing, no checks (the
+    // first fragment's tags passed them, and this line carries the same tags text).
+    let res = this.lastReassembler?.pushNext(wire);
+    if (res === undefined) {
+      if (isWholeEncoded(wire)) return this.receiveWholeEncoded(wire);
+      const frag = parseFragment(wire);
+      if (frag !== 'none') {
+        const r = this.reassemblerFor(wire, frag);
+        if (r === undefined) return { kind: 'internal' };
+        res = r.pushParsed(wire, frag);
       }
-      if (sender !== undefined) {
-        if (receiver !== 0 && receiver !== this.account.instanceTag) {
-          this.emit({ type: 'message_for_other_instance' });
-          return { kind: 'internal' };
-        }
-        if (!isValidInstanceTag(sender)) {
-          this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
-          return { kind: 'internal' };
-        }
-      }
-      let r = this.reassemblers.get(key);
-      if (!r) {
-        if (this.reassemblers.size >= MAX_INSTANCES) this.reassemblers.clear();
-        r = new Reassembler();
-        this.reassemblers.set(key, r);
-      }
-      const res = r.pushParsed(wire, frag);
+    }
+    if (res !== undefined) {
       if (res.kind === 'pending') return { kind: 'internal' };
       if (res.kind === 'dropped') {
         this.emit({ type: 'malformed', detail: res.reason });
@@ -632,6 +606,52 @@ export class OtrSession {
         this.emit({ type: 'malformed', detail: 'unrecognized OTR message' });
         return this.receivePlain(wire);
     }
+  }
+
+  /**
+   * The reassembler of the peer instance a fragment comes from, or undefined (with an event) when the
+   * fragment is not for us or not from a valid instance.
+   */
+  private reassemblerFor(wire: string, frag: FragmentHeader | 'bad'): Reassembler | undefined {
+    // A well-formed header gives the tags at once; a malformed one is looked at as before: only the
+    // instance tags (the reassembler then drops it).
+    let key: number;
+    let sender: number | undefined;
+    let receiver = 0;
+    if (frag !== 'bad') {
+      key = frag.version === 3 ? frag.senderTag : V2_FRAGMENTS;
+      if (frag.version === 3) {
+        sender = frag.senderTag;
+        receiver = frag.receiverTag;
+      }
+    } else {
+      const v3frag = wire.indexOf('?OTR|');
+      const tags = v3frag >= 0 ? FRAGMENT_TAGS.exec(wire.slice(v3frag, v3frag + 24)) : null;
+      key = v3frag >= 0 ? OTHER_FRAGMENTS : V2_FRAGMENTS;
+      if (tags) {
+        sender = parseInt(tags[1]!, 16);
+        receiver = parseInt(tags[2]!, 16);
+        key = sender;
+      }
+    }
+    if (sender !== undefined) {
+      if (receiver !== 0 && receiver !== this.account.instanceTag) {
+        this.emit({ type: 'message_for_other_instance' });
+        return undefined;
+      }
+      if (!isValidInstanceTag(sender)) {
+        this.emit({ type: 'malformed', detail: 'fragment from an invalid instance tag' });
+        return undefined;
+      }
+    }
+    let r = this.reassemblers.get(key);
+    if (!r) {
+      if (this.reassemblers.size >= MAX_INSTANCES) this.forgetFragments();
+      r = new Reassembler();
+      this.reassemblers.set(key, r);
+    }
+    this.lastReassembler = r;
+    return r;
   }
 
   private receivePlain(text: string): ReceiveResult {
@@ -947,6 +967,12 @@ export class OtrSession {
     }
   }
 
+  /** Drops every reassembler (the partial messages they hold are not continued). */
+  private forgetFragments(): void {
+    this.reassemblers.clear();
+    this.lastReassembler = undefined;
+  }
+
   /** Wipes every secret of this session; it refuses to send afterwards. */
   dispose(): void {
     this.master.wipeAll();
@@ -954,7 +980,7 @@ export class OtrSession {
     this.instances.clear();
     this.instanceList = [];
     for (const r of this.reassemblers.values()) r.clear();
-    this.reassemblers.clear();
+    this.forgetFragments();
     this.queue = [];
     this.waitingForKey = undefined;
     this.disposed = true;
