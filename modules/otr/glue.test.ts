@@ -391,3 +391,62 @@ test('start to a peer that never answers: after the timeout the user is told how
     await world.close();
   }
 });
+
+/**
+ * alice and bob (linked modules); bob starts an AKE and his lines from his Signature on are held back, so
+ * alice is half-way through it (she sent her Reveal Signature and waits) when she types `text`; the module
+ * has said it keeps the message. release() sends bob's lines on; world.wire records them either way.
+ */
+async function aliceTypesMidAke(text: string, startTimeoutMs?: number) {
+  const world = await makeWorld();
+  const alice = await makeSide(world, 'alice', 'alice', { key: KA, startTimeoutMs });
+  const bob = await makeSide(world, 'bob', 'bob', { key: KB });
+  alice.peer = bob;
+  bob.peer = alice;
+  const carry = world.carry.bind(world);
+  const kept: Parameters<World['carry']>[] = [];
+  let holding = false;
+  let heldNow!: () => void;
+  const held = new Promise<void>((r) => { heldNow = r; });
+  world.carry = (from, target, kind, line) => {
+    if (from === bob && line.includes('?OTR:AAMS')) {
+      holding = true;
+      heldNow();
+    }
+    if (holding && from === bob) kept.push([from, target, kind, line]);
+    else carry(from, target, kind, line);
+  };
+  const release = () => {
+    holding = false;
+    world.carry = carry;
+    for (const k of kept.splice(0)) carry(...k);
+  };
+  bob.cmd('start alice');
+  await held;
+  const from = alice.replies.length;
+  alice.say('bob', text);
+  await world.reply(alice, /^\[bob\] Message kept until the OTR session is up/, from);
+  return { world, alice, bob, from, release };
+}
+
+test('bob starts an AKE: what alice types before it completes waits for it and goes out encrypted, never in plaintext', async () => {
+  const { world, alice, bob, from, release } = await aliceTypesMidAke('canary-mid-ake');
+  try {
+    release();
+    await world.reply(alice, /^\[bob\] 1 waiting message sent encrypted\.$/, from);
+    await world.seen(bob, (m) => m.text === 'canary-mid-ake', 'the kept message');
+    assert.ok(world.wire.every((l) => !l.text.includes('canary-mid-ake')), 'never on the wire in plaintext');
+  } finally {
+    await world.close();
+  }
+});
+
+test('an AKE bob started stalls: alice\'s waiting message is dropped with a notice after the timeout, never sent in plaintext', async () => {
+  const { world, alice, from } = await aliceTypesMidAke('canary-stalled-ake', 50);
+  try {
+    await world.reply(alice, /^\[bob\] No OTR session with bob came up; waiting messages were not sent\./, from);
+    assert.ok(world.wire.every((l) => !l.text.includes('canary-stalled-ake')), 'never on the wire in plaintext');
+  } finally {
+    await world.close();
+  }
+});

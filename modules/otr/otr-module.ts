@@ -222,17 +222,20 @@ export class OtrGlue implements NetworkModule {
     const needSecure = p.wantSecure || this.settings.policy === 'always';
     if (state === 'plaintext' && ev.kind === 'action' && !needSecure) return 'continue';
     const plaintext = ev.kind === 'action' ? actionToPlaintext(ev.text) : ev.text;
-    const starting = p.startTimer !== undefined && state !== 'encrypted'; // `start` is under way, even from FINISHED
+    // An AKE the peer started (or we answered) is under way: libotr would send this in plaintext a moment
+    // before the session is up; it waits for the session instead, and is dropped with a notice if none comes.
+    const akeUnderWay = state === 'plaintext' && p.session !== undefined && p.session.akeInProgress;
+    const starting = (p.startTimer !== undefined || akeUnderWay) && state !== 'encrypted'; // `start` is under way, even from FINISHED
     if (starting || (state === 'plaintext' && needSecure && (!this.#key || p.wantSecure || p.queue.length))) {
       // Keep it until the key exists and the AKE is done (as libotr does under REQUIRE_ENCRYPTION).
-      return this.#enqueue(p, plaintext) ? 'handled' : 'halt';
+      return this.#enqueue(p, plaintext, akeUnderWay) ? 'handled' : 'halt';
     }
     if (!this.#key) this.generateKey('auto'); // the whitespace tag invites an AKE: have the key ready
     return this.#send(p, plaintext) ? 'handled' : 'halt';
   }
 
-  /** true when kept (to be sent once the session is up). */
-  #enqueue(peer: Peer, plaintext: string): boolean {
+  /** true when kept (to be sent once the session is up). `akeUnderWay`: an AKE runs already; start none. */
+  #enqueue(peer: Peer, plaintext: string, akeUnderWay = false): boolean {
     if (peer.queue.length >= MAX_QUEUE) {
       this.say(peer.nick, T.queueFull);
       return false;
@@ -242,7 +245,9 @@ export class OtrGlue implements NetworkModule {
       peer.toldQueued = true;
       this.say(peer.nick, T.queued);
     }
-    if (!this.#key) {
+    if (akeUnderWay) {
+      if (peer.startTimer === undefined) this.#armStartTimer(peer);
+    } else if (!this.#key) {
       peer.wantSecure = true;
       this.generateKey('auto');
     } else if (!peer.wantSecure) {

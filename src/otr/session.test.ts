@@ -537,3 +537,29 @@ test('IGNORE_UNREADABLE: a tampered flagged message is dropped silently, an unfl
   assert.deepEqual(b.outbox, ['?OTR Error: You transmitted an unreadable encrypted message.']);
   assert.equal(b.session.state, 'encrypted');
 });
+
+for (const version of [2, 3] as const) {
+  test(`v${version}: akeInProgress from our first AKE message until the session is up, not after, and not past MAX_AKE_WAIT`, async () => {
+    const [ka, kb] = await testKeys();
+    let now = 1_000_000;
+    const pol = version === 2 ? { allowV3: false } : {};
+    const a = makeSide('alice', 'bob', ka, pol, () => now);
+    const b = makeSide('bob', 'alice', kb, {}, () => now);
+    assert.equal(b.session.akeInProgress, false);
+    a.session.startAke();
+    deliver(a.outbox.shift()!, b); // the query: bob answers with a DH-Commit
+    assert.equal(b.session.akeInProgress, true, 'bob sent a DH-Commit');
+    deliver(b.outbox.shift()!, a); // alice answers with a DH-Key
+    assert.equal(a.session.akeInProgress, true, 'alice sent a DH-Key');
+    deliver(a.outbox.shift()!, b); // bob sends his Reveal Signature
+    assert.equal(b.session.akeInProgress, true, 'bob waits for the Signature');
+    now += 60_001;
+    assert.equal(b.session.akeInProgress, false, 'an AKE silent for MAX_AKE_WAIT is no longer under way');
+    now -= 60_001;
+    pump(a, b);
+    assert.equal(a.session.state, 'encrypted');
+    assert.equal(b.session.state, 'encrypted');
+    assert.equal(a.session.akeInProgress, false);
+    assert.equal(b.session.akeInProgress, false, "the master's answered commit does not count");
+  });
+}

@@ -18,7 +18,7 @@ import { wipe } from './crypto/constant-time.ts';
 import { callBegins, callEnds } from './crypto/wasm-heap.ts';
 import { DataMessageLayout, FLAG_IGNORE_UNREADABLE, readDataMessage, readFlags, sealDataMessage } from './data-message.ts';
 import { fragmentMessage, parseFragment, Reassembler, type FragmentHeader } from './fragment.ts';
-import { commitExpired, heartbeatDue } from './heartbeat.ts';
+import { MAX_AKE_WAIT_MS, commitExpired, heartbeatDue } from './heartbeat.ts';
 import { isValidInstanceTag } from './instance-tags.ts';
 import { KeyManager } from './keys.ts';
 import {
@@ -97,6 +97,8 @@ class Instance {
   /** Order of the last message received (the clock's milliseconds tie between close messages). */
   recvOrder = 0;
   commitSent = 0;
+  /** The master's v3 commit was taken over by a peer instance (it stays, as libotr's, for other instances). */
+  commitAnswered = false;
 
   constructor(
     public theirTag: number,
@@ -201,6 +203,21 @@ export class OtrSession {
   get smpInProgress(): boolean {
     const b = this.best();
     return b.state === 'encrypted' && !!b.smp?.inProgress;
+  }
+
+  /**
+   * Whether an AKE with the peer is under way on our side: we sent a DH-Commit, DH-Key or Reveal Signature,
+   * wait for the answer, and its last step is less than MAX_AKE_WAIT_MS old. Meanwhile send() does what
+   * libotr does (under an opportunistic policy: plaintext); an application may hold messages instead.
+   */
+  get akeInProgress(): boolean {
+    if (this.disposed) return false;
+    const since = this.account.now() - MAX_AKE_WAIT_MS;
+    for (const i of [this.master, ...this.instances.values()]) {
+      if (i.ake.state === 'none' || i.commitAnswered) continue;
+      if (Math.max(i.lastRecv, i.lastSent, i.commitSent) > since) return true;
+    }
+    return false;
   }
 
   /** Messages waiting for an encrypted session (REQUIRE_ENCRYPTION). */
@@ -666,6 +683,7 @@ export class OtrSession {
     if (!this.account.privateKey) this.emit({ type: 'no_private_key' });
     const wire = this.master.ake.start(version);
     this.master.commitSent = this.account.now();
+    this.master.commitAnswered = false;
     this.injectOtr(this.master, wire, version);
   }
 
@@ -770,9 +788,16 @@ export class OtrSession {
     }
     const { inst, created } = found;
     if (h.version === 3 && inst !== this.master && h.type === MSG_DH_KEY) {
-      // A peer instance answers the commit we sent from the master context (libotr's copy-on-key).
+      // A peer instance answers the commit we sent from the master context (libotr's copy-on-key). As in
+      // libotr, also into an instance in the middle of an earlier AKE, unless it waits for a DH-Key itself:
+      // after a new query the peer answers our new commit with the DH-Key it sent before (the spec's
+      // retransmission), and an instance still waiting for a Signature would take it for a duplicate and
+      // resend a Reveal Signature for the old commit, which the peer can never verify.
       const m = this.master.ake;
-      if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state === 'none') inst.ake.copyFrom(m);
+      if (m.state === 'awaiting_dhkey' && m.version === 3 && inst.ake.state !== 'awaiting_dhkey') {
+        inst.ake.copyFrom(m);
+        this.master.commitAnswered = true;
+      }
     } else if (created && h.type !== MSG_DH_COMMIT) {
       this.dropInstance(h.senderTag);
       return { result: { kind: 'internal' } };

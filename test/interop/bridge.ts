@@ -33,6 +33,8 @@ export interface BridgeOptions {
   fingerprints?: KnownFingerprint[];
   /** Our engine's clock in ms (Date.now by default). */
   now?: () => number;
+  /** Lines of ours for which this returns false are recorded in `sent` but never reach libotr (lost in transit). */
+  deliverToLibotr?: (wire: string) => boolean;
 }
 
 export class Bridge {
@@ -63,6 +65,7 @@ export class Bridge {
     this.session = this.account.createSession(this.libName, {
       inject: (wire) => {
         this.sent.push(wire);
+        if (opts.deliverToLibotr && !opts.deliverToLibotr(wire)) return;
         void lib.receive(this.ourName, wire).catch(() => { /* the process died; the test's awaits report it */ });
       },
       event: (e) => this.events.push(e),

@@ -175,3 +175,32 @@ test('a message queued for a known peer is not released to an impostor who compl
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('libotr queries again while our instance waits for its Signature: the new commit is answered, the AKE completes', async () => {
+  // An irssi-otr peer without a key yet drops our Reveal Signature (libotr cannot sign it) and queries
+  // again once its key is made; its libotr then answers our new DH-Commit with the DH-Key it sent before
+  // (the spec's retransmission in AUTHSTATE_AWAITING_REVEALSIG). libotr copies the master's new commit
+  // into any instance not itself waiting for a DH-Key; an instance that instead took the DH-Key as a
+  // duplicate and resent its old Reveal Signature would never be verified, whatever libotr retries.
+  let lose = true;
+  const b = new Bridge(lib, {
+    ourName: 'ours-lost-revealsig', key: ourKey, policy: { ...POLICY_OPPORTUNISTIC },
+    deliverToLibotr: (wire) => !(lose && wire.startsWith('?OTR:AAMR')),
+  });
+  try {
+    await lib.query(b.ourName);
+    await b.settle();
+    assert.equal(b.sent.filter((w) => w.startsWith('?OTR:AAMR')).length, 1, 'our Reveal Signature was sent (and lost)');
+    assert.notEqual(b.session.state, 'encrypted');
+    lose = false;
+    await lib.query(b.ourName);
+    await b.settle();
+    assert.equal(b.session.state, 'encrypted', JSON.stringify(b.events));
+    assert.equal((await lib.state(b.ourName)).msgstate, 'encrypted');
+    const revealSigs = b.sent.filter((w) => w.startsWith('?OTR:AAMR'));
+    assert.equal(revealSigs.length, 2);
+    assert.notEqual(revealSigs[1], revealSigs[0], 'a Reveal Signature for the new commit, not the lost one again');
+  } finally {
+    await b.close();
+  }
+});
