@@ -450,3 +450,25 @@ test('an AKE bob started stalls: alice\'s waiting message is dropped with a noti
     await world.close();
   }
 });
+
+test('messages kept after start go only to the fingerprint they were written for, not to an impostor who completes the AKE', async () => {
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB });
+  try {
+    await secure(world, alice, bob);
+    bob.cmd('finish alice');
+    alice.cmd('finish bob');
+    // bob's nick is taken by someone with another key.
+    bob.online = false;
+    const impostor = await makeSide(world, 'bob', 'mallory', { key: await generateDsaKey() });
+    impostor.peer = alice;
+    const from = alice.replies.length;
+    alice.cmd('start bob');
+    alice.say('bob', 'canary-for-the-real-bob');
+    await world.reply(alice, /^\[bob\] Message kept until the OTR session is up/, from);
+    await world.reply(alice, /^\[bob\] 1 waiting message was not sent: the fingerprint did not match\.$/, from);
+    assert.ok(!impostor.seen.some((m) => m.text.includes('canary-for-the-real-bob')), 'the impostor never reads it');
+    assert.ok(world.wire.every((l) => !l.text.includes('canary-for-the-real-bob')), 'never on the wire in plaintext');
+  } finally {
+    await world.close();
+  }
+});

@@ -240,7 +240,7 @@ export class OtrGlue implements NetworkModule {
       this.say(peer.nick, T.queueFull);
       return false;
     }
-    peer.queue.push({ plaintext });
+    peer.queue.push({ plaintext, expected: this.session(peer).expectedFingerprints() });
     if (!peer.toldQueued) {
       peer.toldQueued = true;
       this.say(peer.nick, T.queued);
@@ -277,13 +277,20 @@ export class OtrGlue implements NetworkModule {
     return true;
   }
 
+  /** Sends the waiting messages, each only to a fingerprint it was written for (never to whoever finished an AKE). */
   #flushQueue(peer: Peer): void {
     if (this.stateOf(peer) !== 'encrypted' || peer.queue.length === 0) return;
     const items = peer.queue.splice(0);
+    const fp = this.session(peer).activeFingerprint;
     let sent = 0;
-    for (const item of items) if (this.#send(peer, item.plaintext)) sent++;
+    let dropped = 0;
+    for (const item of items) {
+      if (item.expected !== undefined && (fp === undefined || !item.expected.has(fp))) dropped++;
+      else if (this.#send(peer, item.plaintext)) sent++;
+    }
     peer.toldQueued = false;
     if (sent) this.say(peer.nick, T.queuedSent(sent));
+    if (dropped) this.say(peer.nick, T.queuedDropped(dropped, 'the fingerprint did not match'));
   }
 
   // ───────────────────────── incoming ─────────────────────────

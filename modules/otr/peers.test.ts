@@ -12,7 +12,7 @@ test('a flood of nicks forgets the least recently used idle peers, never one wit
   const secure = peers.getOrCreate('Keeper'); // oldest, but the user wants encryption with it
   secure.wantSecure = true;
   const waiting = peers.getOrCreate('waiter');
-  waiting.queue.push({ plaintext: 'kept until the session is up' });
+  waiting.queue.push({ plaintext: 'kept until the session is up', expected: undefined });
   const withSession = peers.getOrCreate('chatty');
   withSession.session = account.createSession('chatty', { inject: () => {}, event: () => {}, maxMessageSize: () => 0 });
   for (let i = 0; i < 7; i++) peers.getOrCreate(`guest${i}`);

@@ -8,6 +8,8 @@ import type { EndReason } from './texts.ts';
 export interface Outgoing {
   /** What goes into the engine: the text, or "/me text" for an action. */
   plaintext: string;
+  /** The fingerprints it may go to once the session is up (the engine's expectedFingerprints); undefined: any. */
+  expected: ReadonlySet<string> | undefined;
 }
 
 export interface IncomingLine {

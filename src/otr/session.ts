@@ -125,7 +125,7 @@ class Instance {
 interface Queued {
   text: string;
   /** Fingerprints the message may be released to; undefined = first contact, any authenticated peer. */
-  expected: Set<FingerprintHex> | undefined;
+  expected: ReadonlySet<FingerprintHex> | undefined;
 }
 
 export class OtrSession {
@@ -295,8 +295,13 @@ export class OtrSession {
     return { kind: 'sent', encrypted: false };
   }
 
-  /** Who a message written now may go to once the AKE completes. */
-  private expectedFingerprints(): Set<FingerprintHex> | undefined {
+  /**
+   * Who a message written now may go to once an AKE completes: the fingerprint of this session's last
+   * secure peer, else the peer's known fingerprints (the trusted ones if any), else undefined (first
+   * contact: whoever authenticates). The engine's own queue (REQUIRE_ENCRYPTION) follows it; an
+   * application that keeps messages itself should too.
+   */
+  expectedFingerprints(): ReadonlySet<FingerprintHex> | undefined {
     if (this.lastFingerprint) return new Set([this.lastFingerprint]);
     const known = this.account.fingerprintsOf(this.peer);
     if (known.length === 0) return undefined;
