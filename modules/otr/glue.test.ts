@@ -472,3 +472,23 @@ test('messages kept after start go only to the fingerprint they were written for
     await world.close();
   }
 });
+
+test('an SMP abort from the peer with no authentication under way (python-potr sends one after a failure) is not shown', async () => {
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB });
+  try {
+    await secure(world, alice, bob);
+    const before = alice.replies.length;
+    const bobBefore = bob.replies.length;
+    alice.cmd('auth bob one');
+    await world.reply(bob, /^\[alice\] alice wants to authenticate/, bobBefore);
+    bob.cmd('auth alice two');
+    await world.reply(alice, /^\[bob\] Authentication failed/, before);
+    const from = alice.replies.length;
+    bob.glue.session(bob.glue.peers.get('alice')!).smpAbort(); // what potr does after a failed SMP
+    bob.say('alice', 'after-the-abort');
+    await world.seen(alice, (m) => m.text === 'after-the-abort', 'the next message');
+    assert.deepEqual(alice.repliesFrom(from).filter((r) => /abort/i.test(r)), []);
+  } finally {
+    await world.close();
+  }
+});

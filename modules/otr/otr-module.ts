@@ -477,7 +477,8 @@ export class OtrGlue implements NetworkModule {
         this.say(n, T.smpCheated);
         return;
       case 'smp_aborted':
-        if (ev.byPeer) this.say(n, T.smpAbortedByPeer);
+        // An abort with nothing under way (python-potr sends one after each failed SMP) tells the user nothing.
+        if (ev.byPeer && ev.wasUnderWay !== false) this.say(n, T.smpAbortedByPeer);
         return;
       case 'smp_error':
         this.say(n, T.smpError(clean(ev.reason)));

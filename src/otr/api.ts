@@ -66,7 +66,8 @@ export type SmpEvent =
   /** trustDropped: the fingerprint had trust, and the failure took it away (libotr's rule). */
   | { type: 'smp_failure'; updatesTrust?: boolean; trustDropped?: boolean }
   | { type: 'smp_cheated' }
-  | { type: 'smp_aborted'; byPeer: boolean }
+  /** wasUnderWay (an abort from the peer): false when no SMP was under way, e.g. python-potr's abort after a failure. */
+  | { type: 'smp_aborted'; byPeer: boolean; wasUnderWay?: boolean }
   | { type: 'smp_error'; reason: string };
 
 /** Everything the engine tells the application, as typed values (the engine never logs or prints). */

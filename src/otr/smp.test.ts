@@ -140,7 +140,8 @@ test('abort at each step, by either side', () => {
       const abort = me.abort();
       assert.deepEqual(abort, { type: TLV_SMP_ABORT, value: new Uint8Array(0) });
       assert.equal(me.inProgress, false);
-      assert.deepEqual(peer.handle(abort), { events: [{ type: 'smp_aborted', byPeer: true }] });
+      const wasUnderWay = aborter === 'bob' || step >= 1; // bob takes part from SMP1 on
+      assert.deepEqual(peer.handle(abort), { events: [{ type: 'smp_aborted', byPeer: true, wasUnderWay }] });
       assert.equal(peer.inProgress, false);
       assert.equal(peer.awaitingSecret, false);
       // A message of the aborted exchange still in flight is out of order now: error and abort, no throw.
@@ -325,7 +326,7 @@ test('respond() without a pending question is a programming error; other TLV typ
   assert.throws(() => new Smp().respond(enc('x'), fpB, fpA, ssid), /no SMP question/);
   assert.deepEqual(new Smp().handle({ type: 0, value: new Uint8Array(3) }), { events: [] });
   assert.deepEqual(new Smp().handle({ type: 8, value: new Uint8Array(4) }), { events: [] });
-  assert.deepEqual(new Smp().handle({ type: TLV_SMP_ABORT, value: new Uint8Array(0) }), { events: [{ type: 'smp_aborted', byPeer: true }] });
+  assert.deepEqual(new Smp().handle({ type: TLV_SMP_ABORT, value: new Uint8Array(0) }), { events: [{ type: 'smp_aborted', byPeer: true, wasUnderWay: false }] });
 });
 
 test('property: the outcome is success exactly when the secrets are equal (both sides agree)', () => {

@@ -17,7 +17,8 @@
 //                   missing question terminator);
 //       smp_cheated a value is out of range or a zero-knowledge proof does not verify (libotr reports
 //                   both as CHEATED).
-//   - a received abort always reports smp_aborted, even when nothing was under way (as libotr).
+//   - a received abort always reports smp_aborted, even when nothing was under way (as libotr), with
+//     wasUnderWay saying which (python-potr sends one after every failed SMP).
 // The comparison Pa/Pb == Rab is done as Pa == Rab·Pb, which saves a modular inverse.
 import { bytesToBigint, mod, modInverse } from './crypto/bigint.ts';
 import { modPow } from './crypto/modexp.ts';
@@ -136,9 +137,11 @@ export class Smp {
   handle(tlv: Tlv): SmpResult {
     try {
       switch (tlv.type) {
-        case TLV_SMP_ABORT:
+        case TLV_SMP_ABORT: {
+          const wasUnderWay = this.inProgress;
           this.reset();
-          return { events: [{ type: 'smp_aborted', byPeer: true }] };
+          return { events: [{ type: 'smp_aborted', byPeer: true, wasUnderWay }] };
+        }
         case TLV_SMP1:
         case TLV_SMP1Q:
           if (this.state.kind !== 'expect1' && this.state.kind !== 'asked') return this.unexpected(tlv.type);

@@ -170,7 +170,7 @@ for (const version of [3, 2] as OtrVersion[]) {
           assert.equal((ask as { question?: string }).question, 'a question');
           await lib.smpAbort(b.ourName);
           await b.settle();
-          assert.deepEqual(b.ours('smp_aborted'), [{ type: 'smp_aborted', byPeer: true }]);
+          assert.deepEqual(b.ours('smp_aborted'), [{ type: 'smp_aborted', byPeer: true, wasUnderWay: true }]);
           assert.equal(b.session.smpInProgress, false);
           // Both sides can still talk.
           assert.equal(b.session.send('still here').kind, 'sent');

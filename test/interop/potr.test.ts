@@ -91,6 +91,8 @@ for (const [starter, method, mms] of [
       await b.pump();
       assert.ok(b.smpEvents().includes('smp_failure'), b.smpEvents().join());
       assert.ok(!b.smpEvents().includes('smp_success'));
+      // potr aborts after a failure; nothing is under way any more on our side by then.
+      assert.deepEqual(b.ours.filter((e) => e.type === 'smp_aborted'), [{ type: 'smp_aborted', byPeer: true, wasUnderWay: false }]);
     });
 
     await t.test('SMP: potr asks, the right secret', async () => {
