@@ -492,3 +492,28 @@ test('an SMP abort from the peer with no authentication under way (python-potr s
     await world.close();
   }
 });
+
+test('start: an AKE that stalls on a lost DH-Key (a peer still making its key drops it) is asked for again and completes', async () => {
+  const world = await makeWorld();
+  try {
+    const alice = await makeSide(world, 'alice', 'alice', { key: KA, startRetryMs: 100 });
+    const bob = await makeSide(world, 'bob', 'bob', { key: KB });
+    alice.peer = bob;
+    bob.peer = alice;
+    const carry = world.carry.bind(world);
+    let lost = 0;
+    world.carry = (from, target, kind, text) => {
+      if (from === alice && lost === 0 && text.includes('?OTR:AAMK')) {
+        lost++;
+        return;
+      }
+      carry(from, target, kind, text);
+    };
+    alice.cmd('start bob');
+    await world.reply(alice, /^\[bob\] Gone \x02SECURE\x02/);
+    assert.equal(lost, 1);
+    assert.ok(world.wire.filter((l) => l.from === 'alice' && l.text.startsWith('?OTRv')).length >= 2, 'the query went out again');
+  } finally {
+    await world.close();
+  }
+});

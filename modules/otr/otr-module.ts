@@ -23,6 +23,8 @@ export interface OtrModuleDeps {
   generateKey: () => Promise<DsaPrivateKey>;
   /** How long `start` waits for the session before giving up on waiting messages. */
   startTimeoutMs?: number;
+  /** While `start` waits: how long without an OTR line from the peer before the query goes out again. */
+  startRetryMs?: number;
   /** How often sessions get tick() (heartbeats, AKE expiry). */
   tickMs?: number;
 }
@@ -327,6 +329,7 @@ export class OtrGlue implements NetworkModule {
     const p = peer ?? (looksLikeOtr(ev.text) ? this.peers.getOrCreate(ev.nick) : undefined);
     if (!p) return 'continue'; // a plain conversation the engine need not see
     p.nick = ev.nick;
+    if (looksLikeOtr(ev.text)) p.lastOtrLine = performance.now();
     const line: IncomingLine = { text: ev.text, ident: ev.ident, hostname: ev.hostname, time: ev.time, tags: ev.tags };
     if (!this.#key && (looksLikeOtr(ev.text) || p.inbox.length > 0)) {
       // Hold OTR lines (and everything after them, to keep order) until the key exists (B4).
@@ -518,7 +521,7 @@ export class OtrGlue implements NetworkModule {
   #armStartTimer(peer: Peer): void {
     this.#clearStartTimer(peer);
     peer.startTimer = setTimeout(() => {
-      peer.startTimer = undefined;
+      this.#clearStartTimer(peer);
       if (this.stateOf(peer) === 'encrypted') return;
       this.say(peer.nick, peer.queue.length ? T.startFailed(peer.nick) : T.startNoAnswer(peer.nick));
       peer.queue = [];
@@ -526,11 +529,31 @@ export class OtrGlue implements NetworkModule {
       peer.ended = 'timeout';
     }, this.deps.startTimeoutMs ?? 60_000);
     peer.startTimer.unref();
+    this.#armRetry(peer);
+  }
+
+  /**
+   * While a start waits, the query goes out again whenever the peer sent no OTR line for startRetryMs.
+   * A client that makes its key on first need (irssi-otr) drops our DH-Key while the key is being made,
+   * and nothing in OTR resends it: both sides would wait until the start times out. A new query makes the
+   * peer send a new DH-Commit, and the AKE goes on from the DH-Key we sent (the spec's retransmission).
+   */
+  #armRetry(peer: Peer): void {
+    const every = this.deps.startRetryMs ?? 15_000;
+    peer.retryTimer = setTimeout(() => {
+      peer.retryTimer = undefined;
+      if (peer.startTimer === undefined || this.stateOf(peer) === 'encrypted') return;
+      if (this.#key && performance.now() - (peer.lastOtrLine ?? 0) >= every) this.session(peer).startAke();
+      this.#armRetry(peer);
+    }, every);
+    peer.retryTimer.unref();
   }
 
   #clearStartTimer(peer: Peer): void {
     if (peer.startTimer) clearTimeout(peer.startTimer);
+    if (peer.retryTimer) clearTimeout(peer.retryTimer);
     peer.startTimer = undefined;
+    peer.retryTimer = undefined;
   }
 
   /**

@@ -39,6 +39,10 @@ export interface Peer {
   /** Whether the user was told that OTR lines from this disabled nick were hidden. */
   toldIgnored: boolean;
   startTimer?: NodeJS.Timeout;
+  /** While startTimer runs: the next check for a stalled AKE (see OtrGlue #armRetry). */
+  retryTimer?: NodeJS.Timeout;
+  /** performance.now() of the last OTR line from the peer. */
+  lastOtrLine?: number;
   /** Set while one receive() reported 'unreadable' itself. */
   sawUnreadable?: boolean;
 }

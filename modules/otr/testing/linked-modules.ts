@@ -124,7 +124,7 @@ export class World extends EventEmitter {
 
 const silent = pino({ level: 'silent' });
 
-export async function makeSide(world: World, nick: string, user: string, opts: { key?: DsaPrivateKey; startTimeoutMs?: number } = {}): Promise<Side> {
+export async function makeSide(world: World, nick: string, user: string, opts: { key?: DsaPrivateKey; startTimeoutMs?: number; startRetryMs?: number } = {}): Promise<Side> {
   const storageDir = join(world.dir, user);
   await mkdir(storageDir, { recursive: true, mode: 0o700 });
   const side = new Side(world, nick, storageDir);
@@ -157,6 +157,7 @@ export async function makeSide(world: World, nick: string, user: string, opts: {
     store,
     generateKey: generateDsaKey,
     startTimeoutMs: opts.startTimeoutMs,
+    startRetryMs: opts.startRetryMs,
   });
   world.sides.push(side);
   return side;
