@@ -538,14 +538,16 @@ export class OtrGlue implements NetworkModule {
    * and nothing in OTR resends it: both sides would wait until the start times out. A new query makes the
    * peer send a new DH-Commit, and the AKE goes on from the DH-Key we sent (the spec's retransmission).
    */
-  #armRetry(peer: Peer): void {
+  #armRetry(peer: Peer, delay = this.deps.startRetryMs ?? 15_000): void {
     const every = this.deps.startRetryMs ?? 15_000;
     peer.retryTimer = setTimeout(() => {
       peer.retryTimer = undefined;
       if (peer.startTimer === undefined || this.stateOf(peer) === 'encrypted') return;
-      if (this.#key && performance.now() - (peer.lastOtrLine ?? 0) >= every) this.session(peer).startAke();
+      const quiet = performance.now() - (peer.lastOtrLine ?? 0);
+      if (quiet < every) return this.#armRetry(peer, every - quiet); // the AKE moved lately: look again later
+      if (this.#key) this.session(peer).startAke();
       this.#armRetry(peer);
-    }, every);
+    }, delay);
     peer.retryTimer.unref();
   }
 
