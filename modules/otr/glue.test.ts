@@ -393,46 +393,34 @@ test('start to a peer that never answers: after the timeout the user is told how
 });
 
 /**
- * alice and bob (linked modules); bob starts an AKE and his lines from his Signature on are held back, so
- * alice is half-way through it (she sent her Reveal Signature and waits) when she types `text`; the module
- * has said it keeps the message. release() sends bob's lines on; world.wire records them either way.
+ * alice and bob; bob starts an AKE and his lines from his Signature on are held back (world.release()
+ * sends them on), so alice is half-way through it (she sent her Reveal Signature and waits) when she
+ * types `text`; the module has said it keeps the message.
  */
 async function aliceTypesMidAke(text: string, startTimeoutMs?: number) {
-  const world = await makeWorld();
-  const alice = await makeSide(world, 'alice', 'alice', { key: KA, startTimeoutMs });
-  const bob = await makeSide(world, 'bob', 'bob', { key: KB });
-  alice.peer = bob;
-  bob.peer = alice;
-  const carry = world.carry.bind(world);
-  const kept: Parameters<World['carry']>[] = [];
+  const { world, alice, bob } = await pair({ alice: KA, bob: KB }, { startTimeoutMs });
   let holding = false;
-  let heldNow!: () => void;
-  const held = new Promise<void>((r) => { heldNow = r; });
-  world.carry = (from, target, kind, line) => {
+  let signatureHeld!: () => void;
+  const held = new Promise<void>((r) => { signatureHeld = r; });
+  world.divert((from, line) => {
     if (from === bob && line.includes('?OTR:AAMS')) {
       holding = true;
-      heldNow();
+      signatureHeld();
     }
-    if (holding && from === bob) kept.push([from, target, kind, line]);
-    else carry(from, target, kind, line);
-  };
-  const release = () => {
-    holding = false;
-    world.carry = carry;
-    for (const k of kept.splice(0)) carry(...k);
-  };
+    return holding && from === bob ? 'hold' : 'carry';
+  });
   bob.cmd('start alice');
   await held;
   const from = alice.replies.length;
   alice.say('bob', text);
   await world.reply(alice, /^\[bob\] Message kept until the OTR session is up/, from);
-  return { world, alice, bob, from, release };
+  return { world, alice, bob, from };
 }
 
 test('bob starts an AKE: what alice types before it completes waits for it and goes out encrypted, never in plaintext', async () => {
-  const { world, alice, bob, from, release } = await aliceTypesMidAke('canary-mid-ake');
+  const { world, alice, bob, from } = await aliceTypesMidAke('canary-mid-ake');
   try {
-    release();
+    world.release();
     await world.reply(alice, /^\[bob\] 1 waiting message sent encrypted\.$/, from);
     await world.seen(bob, (m) => m.text === 'canary-mid-ake', 'the kept message');
     assert.ok(world.wire.every((l) => !l.text.includes('canary-mid-ake')), 'never on the wire in plaintext');
@@ -494,21 +482,14 @@ test('an SMP abort from the peer with no authentication under way (python-potr s
 });
 
 test('start: an AKE that stalls on a lost DH-Key (a peer still making its key drops it) is asked for again and completes', async () => {
-  const world = await makeWorld();
+  const { world, alice } = await pair({ alice: KA, bob: KB }, { startRetryMs: 100 });
   try {
-    const alice = await makeSide(world, 'alice', 'alice', { key: KA, startRetryMs: 100 });
-    const bob = await makeSide(world, 'bob', 'bob', { key: KB });
-    alice.peer = bob;
-    bob.peer = alice;
-    const carry = world.carry.bind(world);
     let lost = 0;
-    world.carry = (from, target, kind, text) => {
-      if (from === alice && lost === 0 && text.includes('?OTR:AAMK')) {
-        lost++;
-        return;
-      }
-      carry(from, target, kind, text);
-    };
+    world.divert((from, text) => {
+      if (from !== alice || lost > 0 || !text.includes('?OTR:AAMK')) return 'carry';
+      lost++;
+      return 'drop';
+    });
     alice.cmd('start bob');
     await world.reply(alice, /^\[bob\] Gone \x02SECURE\x02/);
     assert.equal(lost, 1);

@@ -29,6 +29,9 @@ export interface OtrModuleDeps {
   tickMs?: number;
 }
 
+/** While a start waits, how long the peer may stay silent before the query goes out again. */
+const START_RETRY_MS = 15_000;
+
 /** The OTR marker libotr looks for: a query, an error, a data message or a fragment. */
 const OTR_MARK = '?OTR';
 /** The whitespace tag's base (16 bytes), followed by version tags. */
@@ -326,12 +329,13 @@ export class OtrGlue implements NetworkModule {
       return 'continue';
     }
     if (ev.text.startsWith('\x01')) return 'continue'; // other CTCP
-    const p = peer ?? (looksLikeOtr(ev.text) ? this.peers.getOrCreate(ev.nick) : undefined);
+    const otrLine = looksLikeOtr(ev.text);
+    const p = peer ?? (otrLine ? this.peers.getOrCreate(ev.nick) : undefined);
     if (!p) return 'continue'; // a plain conversation the engine need not see
     p.nick = ev.nick;
-    if (looksLikeOtr(ev.text)) p.lastOtrLine = performance.now();
+    if (otrLine) p.lastOtrLine = performance.now();
     const line: IncomingLine = { text: ev.text, ident: ev.ident, hostname: ev.hostname, time: ev.time, tags: ev.tags };
-    if (!this.#key && (looksLikeOtr(ev.text) || p.inbox.length > 0)) {
+    if (!this.#key && (otrLine || p.inbox.length > 0)) {
       // Hold OTR lines (and everything after them, to keep order) until the key exists (B4).
       if (p.inbox.length >= MAX_INBOX) {
         this.ctx.logger.warn({ peer: p.key }, 'otr: too many lines waiting for the key; dropping one');
@@ -538,8 +542,8 @@ export class OtrGlue implements NetworkModule {
    * and nothing in OTR resends it: both sides would wait until the start times out. A new query makes the
    * peer send a new DH-Commit, and the AKE goes on from the DH-Key we sent (the spec's retransmission).
    */
-  #armRetry(peer: Peer, delay = this.deps.startRetryMs ?? 15_000): void {
-    const every = this.deps.startRetryMs ?? 15_000;
+  #armRetry(peer: Peer, delay?: number): void {
+    const every = this.deps.startRetryMs ?? START_RETRY_MS;
     peer.retryTimer = setTimeout(() => {
       peer.retryTimer = undefined;
       if (peer.startTimer === undefined || this.stateOf(peer) === 'encrypted') return;
@@ -547,7 +551,7 @@ export class OtrGlue implements NetworkModule {
       if (quiet < every) return this.#armRetry(peer, every - quiet); // the AKE moved lately: look again later
       if (this.#key) this.session(peer).startAke();
       this.#armRetry(peer);
-    }, delay);
+    }, delay ?? every);
     peer.retryTimer.unref();
   }
 

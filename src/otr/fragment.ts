@@ -24,8 +24,9 @@
 import type { OtrVersion } from './api.ts';
 
 const HEADER_LEN: Record<OtrVersion, number> = { 3: 37, 2: 19 };
-/** The length of libotr's v3 header as written (`?OTR|%08x|%08x,%05u,%05u,`), and where its k starts. */
+/** The length of libotr's v3 header as written (`?OTR|%08x|%08x,%05u,%05u,`). */
 const V3_FIXED_HEADER = 35;
+/** Where its k starts (after the tags text `?OTR|%08x|%08x,`). */
 const V3_FIXED_K = 23;
 const MAX_FRAGMENTS = 65535;
 /** Per-piece bookkeeping charged against the reassembly cap, so a flood of tiny pieces is bounded too. */

@@ -75,12 +75,37 @@ export class Side {
   }
 }
 
+type Carried = [from: Side, target: string, kind: 'privmsg' | 'notice' | 'action', text: string];
+
 export class World extends EventEmitter {
   readonly wire: WireLine[] = [];
   dir = '';
   sides: Side[] = [];
+  private diversion: ((from: Side, text: string) => 'carry' | 'hold' | 'drop') | undefined;
+  private readonly held: Carried[] = [];
 
-  carry(from: Side, target: string, kind: 'privmsg' | 'notice' | 'action', text: string): void {
+  /**
+   * Lines the rule calls 'drop' are lost in transit, 'hold' ones wait for release(); neither is in `wire`
+   * until it is carried.
+   */
+  divert(rule: (from: Side, text: string) => 'carry' | 'hold' | 'drop'): void {
+    this.diversion = rule;
+  }
+
+  /** Ends divert() and carries the held lines, in order. */
+  release(): void {
+    this.diversion = undefined;
+    for (const line of this.held.splice(0)) this.carry(...line);
+  }
+
+  carry(...line: Carried): void {
+    const [from, target, kind, text] = line;
+    const fate = this.diversion?.(from, text) ?? 'carry';
+    if (fate === 'drop') return;
+    if (fate === 'hold') {
+      this.held.push(line);
+      return;
+    }
     this.wire.push({ from: from.nick, to: target, kind, text });
     const to = this.sides.find((s) => rfc1459.equal(s.nick, target) && s.online);
     if (to) setImmediate(() => to.receive(from, kind, text));
@@ -169,9 +194,13 @@ export async function makeWorld(): Promise<World> {
   return w;
 }
 
-export async function pair(keys: { alice?: DsaPrivateKey; bob?: DsaPrivateKey } = {}): Promise<{ world: World; alice: Side; bob: Side }> {
+/** alice and bob on one world; `aliceOpts`: alice's module timings. */
+export async function pair(
+  keys: { alice?: DsaPrivateKey; bob?: DsaPrivateKey } = {},
+  aliceOpts: { startTimeoutMs?: number; startRetryMs?: number } = {},
+): Promise<{ world: World; alice: Side; bob: Side }> {
   const world = await makeWorld();
-  const alice = await makeSide(world, 'alice', 'alice', { key: keys.alice });
+  const alice = await makeSide(world, 'alice', 'alice', { key: keys.alice, ...aliceOpts });
   const bob = await makeSide(world, 'bob', 'bob', { key: keys.bob });
   alice.peer = bob;
   bob.peer = alice;
